@@ -26,6 +26,8 @@ KIND = "kind"  # normalised kind, one of PAUSE_KINDS / CONCURRENT_KINDS (grammar
 NAME = "name"  # the collector's own wording, e.g. "Pause Young (Normal)"
 CAUSE = "cause"  # e.g. "G1 Evacuation Pause", "Allocation Failure", "System.gc()"
 DURATION_MS = "duration_ms"  # stop-the-world duration for pauses, wall time for concurrent work
+FAILURE = "failure"  # what went wrong, as logged: "To-space exhausted", "Evacuation Failure: ..."
+TIME_TO_SAFEPOINT_MS = "time_to_safepoint_ms"  # safepoints: time until all threads stopped
 
 # --- heap as a whole ------------------------------------------------------------------------
 HEAP_BEFORE_BYTES = "heap_before_bytes"
@@ -101,6 +103,8 @@ EVENT_SCHEMA: dict[str, pl.DataType] = {
     NAME: pl.String(),
     CAUSE: pl.String(),
     DURATION_MS: pl.Float64(),
+    FAILURE: pl.String(),
+    TIME_TO_SAFEPOINT_MS: pl.Float64(),
     HEAP_BEFORE_BYTES: pl.Int64(),
     HEAP_AFTER_BYTES: pl.Int64(),
     HEAP_COMMITTED_BYTES: pl.Int64(),
@@ -167,12 +171,15 @@ def empty_samples() -> pl.DataFrame:
 # A run is one JVM lifetime. Its metadata is a plain dict with these keys (nulls allowed).
 RUN_META_KEYS = (
     RUN_ID,
+    "source_set",  # the rotated set (or file) the run was read from
     "collector",  # "G1", "Parallel", "Serial", "ZGC", "ZGC generational", "Shenandoah", ...
     "jvm_version",  # e.g. "17.0.15+6-Debian-1deb12u1"; null when the log lacks it
     "heap_max_bytes",
     "heap_initial_bytes",
     "heap_min_bytes",
+    "heap_reserved_bytes",  # "Heap address: …, size: N MB" (JDK 9-14 print no max capacity)
     "region_size_bytes",  # G1 only
+    "region_size_inferred",  # True when the log lacked the region size and it was inferred
     "cpus",
     "memory_bytes",  # physical memory the JVM saw
     "command_line",  # flags, where the log shows them
@@ -183,3 +190,21 @@ RUN_META_KEYS = (
     "start_time",  # ISO 8601, when the log has absolute time
     "files",  # the files (or archive members) this run was read from, in order
 )
+
+
+# --- live collector counters (JMX GarbageCollectorMXBean, hsperfdata sun.gc.collector.N) -------
+# One row per (poll, collector). Cumulative since JVM start, as the JVM reports them; a log has
+# no such table. `category` says whether the collector's time is pause time or concurrent time
+# (ZGC/Shenandoah "Cycles" beans time concurrent work and must never count as pauses).
+COLLECTOR = "collector"  # the JVM's own name, e.g. "G1 Young Generation", "ZGC Minor Cycles"
+COLLECTION_COUNT = "collection_count"
+COLLECTION_TIME_MS = "collection_time_ms"
+COLLECTOR_SAMPLE_SCHEMA: dict[str, pl.DataType] = {
+    RUN_ID: pl.UInt32(),
+    UPTIME_S: pl.Float64(),
+    TIME: pl.Datetime("ms", "UTC"),
+    COLLECTOR: pl.String(),
+    CATEGORY: pl.String(),
+    COLLECTION_COUNT: pl.Int64(),
+    COLLECTION_TIME_MS: pl.Float64(),
+}

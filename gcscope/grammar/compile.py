@@ -1,0 +1,200 @@
+"""Compiles grammar rules to regular expressions for the vectorised engine.
+
+Every rule becomes a regex over the message (the line after its decorations) with one named
+group per field, plus the literal anchor the engine uses to prefilter lines cheaply
+(`str.contains(anchor, literal=True)` costs ~18 ms per million lines; a regex extract 5-15x more).
+The regex dialect is the common subset of Rust's `regex` crate (polars) and Python's `re`.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import re
+from functools import lru_cache
+from pathlib import Path
+
+from gcscope.errors import GrammarError
+from gcscope.grammar import dsl
+
+GRAMMAR_DIR = Path(__file__).resolve().parents[2] / "grammars"
+
+
+@dataclasses.dataclass(frozen=True, eq=False)
+class CompiledRule:
+    name: str
+    grammar: str  # the grammar file (collector family) it belongs to
+    yields: str
+    body_regex: str  # message regex with named groups, unanchored
+    fields: tuple[tuple[str, str], ...]  # (field name, conversion) in group order
+    anchor: str | None  # a literal every matching message contains
+    tags: tuple[str, ...] | None
+    level: str | None
+    constants: tuple[tuple[str, str], ...]
+    source: str
+    rule: dsl.Rule  # the parsed rule, for the reference parser
+
+
+@dataclasses.dataclass(frozen=True, eq=False)  # hashed by identity: plans are cached per set
+class CompiledGrammar:
+    name: str
+    collectors: tuple[str, ...]
+    detect: tuple[str, ...]
+    rules: tuple[CompiledRule, ...]
+    kinds: dict[str, tuple[tuple[str, str], ...]]  # field -> ((prefix, value), ...)
+    tokens: dict[str, dsl.Token]
+
+
+class _Compiler:
+    def __init__(self, tokens: dict[str, dsl.Token], where: str):
+        self.tokens = tokens
+        self.where = where
+        self.fields: list[tuple[str, str]] = []
+
+    def sequence(self, seq: dsl.Sequence) -> str:
+        for i, item in enumerate(seq.items):
+            if isinstance(item, dsl.SkipTo) and not (
+                i + 1 < len(seq.items) and isinstance(seq.items[i + 1], dsl.Literal)
+            ):
+                raise GrammarError("`...` must be followed by a literal", file=self.where)
+        return "".join(self.item(item) for item in seq.items)
+
+    def item(self, item) -> str:
+        if isinstance(item, dsl.Literal):
+            return re.escape(item.text).replace("\\ ", " ")
+        if isinstance(item, dsl.TokenRef):
+            return f"(?:{self.token(item.name).pattern})"
+        if isinstance(item, dsl.SkipTo):
+            return ".*?"
+        if isinstance(item, dsl.InlineRegex):
+            _check_regex(item.pattern, self.where)
+            return f"(?:{item.pattern})"
+        if isinstance(item, dsl.Field):
+            if any(name == item.name for name, _ in self.fields):
+                raise GrammarError(f"field {item.name!r} captured twice in one rule", file=self.where)
+            conversion = "str"
+            if isinstance(item.element, dsl.TokenRef):
+                conversion = self.token(item.element.name).conversion
+            self.fields.append((item.name, conversion))
+            inner = self.item(item.element)
+            return f"(?P<{item.name}>{inner})"
+        if isinstance(item, dsl.Optional):
+            return f"(?:{self.sequence(item.body)})?"
+        if isinstance(item, dsl.Alternation):
+            return "(?:" + "|".join(self.sequence(option) for option in item.options) + ")"
+        if isinstance(item, dsl.Repeat):
+            return f"(?:{self.item(item.body)}){{{item.low},{item.high}}}"
+        raise GrammarError(f"cannot compile {item!r}", file=self.where)
+
+    def token(self, name: str) -> dsl.Token:
+        try:
+            return self.tokens[name]
+        except KeyError:
+            raise GrammarError(f"unknown token {name!r}", file=self.where) from None
+
+
+def _check_regex(pattern: str, where: str) -> None:
+    # Groups inside token patterns would shift field numbering and are not portable: refuse them.
+    bare = re.sub(r"\[(?:\\.|[^\]])*\]", "", re.sub(r"\\.", "", pattern))
+    if re.search(r"\((?!\?:)", bare):
+        raise GrammarError(f"regex {pattern!r} may only use non-capturing groups (?:...)", file=where)
+    try:
+        re.compile(pattern)
+    except re.error as exc:
+        raise GrammarError(f"bad regex {pattern!r}: {exc}", file=where) from None
+
+
+def mandatory_literals(seq: dsl.Sequence) -> list[str]:
+    """Literal runs every match must contain (outside optional parts and alternations)."""
+    runs, current = [], ""
+    for item in seq.items:
+        if isinstance(item, dsl.Literal):
+            current += item.text
+        else:
+            if current:
+                runs.append(current)
+            current = ""
+    if current:
+        runs.append(current)
+    return runs
+
+
+def _anchor(rule: dsl.Rule) -> str | None:
+    literals = mandatory_literals(rule.match)
+    if not literals:
+        return None
+    best = max(literals, key=len)
+    return best if len(best.strip()) >= 3 else None
+
+
+def compile_grammar(grammar: dsl.GrammarFile, shared_tokens: dict[str, dsl.Token]) -> CompiledGrammar:
+    tokens = {**shared_tokens, **grammar.tokens}
+    for token in tokens.values():
+        _check_regex(token.pattern, token.source)
+    rules = []
+    for rule in grammar.rules:
+        compiler = _Compiler(tokens, rule.source)
+        body = compiler.sequence(rule.match)
+        rules.append(
+            CompiledRule(
+                name=rule.name,
+                grammar=grammar.name,
+                yields=rule.yields,
+                body_regex=body,
+                fields=tuple(compiler.fields),
+                anchor=_anchor(rule),
+                tags=rule.tags,
+                level=rule.level,
+                constants=rule.constants,
+                source=rule.source,
+                rule=rule,
+            )
+        )
+    kinds = {table.field: table.entries for table in grammar.kinds}
+    return CompiledGrammar(grammar.name, grammar.collectors, grammar.detect, tuple(rules), kinds, tokens)
+
+
+@dataclasses.dataclass(frozen=True, eq=False)
+class GrammarSet:
+    """Every grammar file, compiled. `common` applies to every log; the others per collector."""
+
+    grammars: tuple[CompiledGrammar, ...]
+
+    def by_name(self, name: str) -> CompiledGrammar:
+        for grammar in self.grammars:
+            if grammar.name == name:
+                return grammar
+        raise KeyError(name)
+
+    @property
+    def rules(self) -> tuple[CompiledRule, ...]:
+        return tuple(rule for grammar in self.grammars for rule in grammar.rules)
+
+    def rule(self, name: str) -> CompiledRule:
+        for rule in self.rules:
+            if rule.name == name:
+                return rule
+        raise KeyError(name)
+
+
+@lru_cache(maxsize=4)
+def load_grammars(directory: Path = GRAMMAR_DIR) -> GrammarSet:
+    directory = Path(directory)
+    files = sorted(directory.glob("*.grammar"))
+    if not files:
+        raise GrammarError("no grammar files found", file=str(directory))
+    parsed = [dsl.read_grammar(path) for path in files]
+    shared: dict[str, dsl.Token] = {}
+    for grammar in parsed:
+        if grammar.name == "tokens":
+            shared = grammar.tokens
+    compiled = []
+    names = set()
+    for grammar in parsed:
+        if grammar.name == "tokens":
+            continue
+        for rule in grammar.rules:
+            if rule.name in names:
+                raise GrammarError(f"rule name {rule.name!r} used twice", file=rule.source)
+            names.add(rule.name)
+        compiled.append(compile_grammar(grammar, shared))
+    return GrammarSet(tuple(compiled))

@@ -1,0 +1,266 @@
+"""Ingestion: sources → decorations → line records (vectorised) → events assembled by GC id.
+
+    result = read_events(["gc.log"])
+    result.events     # polars DataFrame, gcscope.model.EVENT_SCHEMA
+    result.runs       # one dict of run metadata per JVM run (gcscope.model.RUN_META_KEYS)
+    result.parse      # ParseReport: lines, unknown lines with explanations, coverage
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import re
+from collections.abc import Callable, Iterable
+
+import polars as pl
+
+from gcscope import model
+from gcscope.errors import InputError, UnsupportedFormatError
+from gcscope.grammar.compile import GrammarSet, load_grammars
+from gcscope.ingest import sources as sources_mod
+from gcscope.ingest.assemble import FILE_IDX, assemble
+from gcscope.ingest.decorations import Decorations, detect
+from gcscope.ingest.engine import LINE, LINE_NO, lines_of, make_plan, run_chunk
+
+# What JDK 8 and earlier wrote (-XX:+PrintGCDetails): not unified logging.
+_LEGACY = re.compile(
+    rb"^(?:\S+: )?\d+[.,]\d+: \[(?:GC|Full GC)|^\{Heap before GC invocations=|^CommandLine flags: "
+    rb"|\[(?:GC|Full GC) ?\(|\[GC pause \(",
+    re.MULTILINE,
+)
+DETECT_BYTES = 256 * 1024  # how much of a file's start is used to detect its format
+
+
+@dataclasses.dataclass
+class UnknownLine:
+    file: str
+    line: int
+    text: str
+    explanation: str | None = None
+
+
+@dataclasses.dataclass
+class FileReport:
+    file: str
+    lines: int = 0
+    blank: int = 0
+    unknown: int = 0
+    decorations: tuple[str, ...] = ()
+    grammars: tuple[str, ...] = ()
+    truncated_last_line: bool = False
+
+    @property
+    def recognised(self) -> int:
+        return self.lines - self.blank - self.unknown
+
+    @property
+    def coverage_pct(self) -> float:
+        content = self.lines - self.blank
+        return 100.0 if content == 0 else 100.0 * self.recognised / content
+
+    def to_dict(self) -> dict:
+        return {
+            "file": self.file, "lines": self.lines, "blank": self.blank, "unknown": self.unknown,
+            "coverage_pct": round(self.coverage_pct, 3), "decorations": list(self.decorations),
+            "grammars": list(self.grammars), "truncated_last_line": self.truncated_last_line,
+        }
+
+
+@dataclasses.dataclass
+class ParseReport:
+    files: list[FileReport]
+    unknown_examples: list[UnknownLine]
+    skipped: list[str] = dataclasses.field(default_factory=list)  # inputs that could not be read
+
+    @property
+    def lines(self) -> int:
+        return sum(f.lines for f in self.files)
+
+    @property
+    def unknown_lines(self) -> int:
+        return sum(f.unknown for f in self.files)
+
+    @property
+    def coverage_pct(self) -> float:
+        content = sum(f.lines - f.blank for f in self.files)
+        return 100.0 if content == 0 else 100.0 * (content - self.unknown_lines) / content
+
+    def to_dict(self) -> dict:
+        return {
+            "files": len(self.files),
+            "lines": self.lines,
+            "unknown_lines": self.unknown_lines,
+            "coverage_pct": round(self.coverage_pct, 3),
+            "per_file": [f.to_dict() for f in self.files],
+            "unknown": [dataclasses.asdict(u) for u in self.unknown_examples],
+            "skipped": list(self.skipped),
+        }
+
+
+@dataclasses.dataclass
+class IngestResult:
+    events: pl.DataFrame
+    runs: list[dict]
+    parse: ParseReport
+
+
+@dataclasses.dataclass
+class _FileResult:
+    source: sources_mod.Source
+    report: FileReport
+    records: pl.DataFrame | None
+    first_uptime_s: float | None
+    first_time: object | None
+    unknown: list[UnknownLine]
+    decorations: Decorations
+
+
+def _check_text(head: bytes, name: str) -> None:
+    if not head.strip():
+        raise InputError("empty file: no log lines", file=name)
+    sample = head[:4096]
+    controls = sum(1 for b in sample if b < 9 or 13 < b < 32)
+    if b"\x00" in sample[:512] and controls > len(sample) // 20 or controls > len(sample) // 4:
+        raise InputError("binary file: not a text GC log", file=name)
+
+
+def _choose_grammars(head: bytes, grammars: GrammarSet) -> tuple[str, ...]:
+    text = head.decode("utf-8", "replace")
+    chosen = [g.name for g in grammars.grammars if g.detect and any(d in text for d in g.detect)]
+    if not chosen:  # nothing tells: try every collector's rules (slower, but nothing is lost)
+        chosen = [g.name for g in grammars.grammars if g.name != "common"]
+    return ("common", *chosen)
+
+
+def _read_file(source: sources_mod.Source, grammars: GrammarSet, wanted: frozenset[str] | None,
+               max_unknown: int, progress: Callable[[int], None] | None) -> _FileResult:
+    report = FileReport(source.name)
+    records: list[pl.DataFrame] = []
+    unknown: list[UnknownLine] = []
+    plan = None
+    decorations = Decorations(())
+    next_line = 1
+    last_chunk = b""
+    for chunk in sources_mod.read_chunks(source):
+        if plan is None:
+            head = chunk[:DETECT_BYTES]
+            _check_text(head, source.name)
+            head_lines = head.decode("utf-8", "replace").splitlines()[:200]
+            decorations = detect(head_lines)
+            if not decorations.fields and _LEGACY.search(head):
+                raise UnsupportedFormatError(
+                    "legacy format (JDK 8 and earlier, -XX:+PrintGCDetails): not supported yet; "
+                    "gcscope reads unified logging (-Xlog:gc*, JDK 9+)",
+                    file=source.name,
+                )
+            names = _choose_grammars(head, grammars)
+            plan = make_plan(decorations, grammars, names, wanted)
+            report.decorations = decorations.fields
+            report.grammars = names
+        frame = lines_of(chunk)
+        result = run_chunk(frame, plan, next_line)
+        next_line += result.lines
+        report.lines += result.lines
+        report.blank += result.blank
+        report.unknown += result.unknown.height
+        for row in result.unknown.head(max(0, max_unknown - len(unknown))).iter_rows(named=True):
+            unknown.append(UnknownLine(source.name, row[LINE_NO], row[LINE]))
+        records.extend(result.records)
+        last_chunk = chunk
+        if progress:
+            progress(len(chunk))
+    if plan is None:
+        raise InputError("empty file: no log lines", file=source.name)
+    report.truncated_last_line = not last_chunk.endswith(b"\n")
+    merged = pl.concat(records, how="diagonal_relaxed") if records else None
+    first_uptime = first_time = None
+    if merged is not None:
+        if "uptime_s" in merged.columns:
+            first_uptime = merged.get_column("uptime_s").drop_nulls().first()
+        if "time" in merged.columns:
+            first_time = merged.get_column("time").drop_nulls().first()
+    return _FileResult(source, report, merged, first_uptime, first_time, unknown, decorations)
+
+
+def _order_set(files: list[_FileResult]) -> list[_FileResult]:
+    """Order a rotated set by the time inside its files, never by their names."""
+    if len(files) < 2:
+        return files
+    if all(f.first_time is not None for f in files):
+        return sorted(files, key=lambda f: f.first_time)
+    if all(f.first_uptime_s is not None for f in files):
+        return sorted(files, key=lambda f: f.first_uptime_s)
+    return files
+
+
+def read_events(paths: Iterable[str] | str, *, max_unknown: int = 20,
+                wanted: Iterable[str] | None = None, explain: bool = True,
+                progress: Callable[[int, int], None] | None = None,
+                grammars: GrammarSet | None = None) -> IngestResult:
+    """Read GC logs into events. `wanted`: record types to extract (None: every type)."""
+    grammars = grammars or load_grammars()
+    wanted_set = frozenset(wanted) if wanted is not None else None
+    all_sources = sources_mod.resolve(list(paths) if not isinstance(paths, str) else [paths])
+    total_bytes = sum(s.size or 0 for s in all_sources)
+    done = 0
+
+    def advance(n: int) -> None:
+        nonlocal done
+        done += n
+        if progress:
+            progress(done, total_bytes)
+
+    sets: dict[str, list[sources_mod.Source]] = {}
+    for source in all_sources:
+        sets.setdefault(source.set_key, []).append(source)
+
+    events, runs, reports, unknown = [], [], [], []
+    errors: list[InputError] = []
+    for set_key, members in sets.items():
+        results = []
+        for source in members:
+            try:
+                results.append(_read_file(source, grammars, wanted_set, max_unknown - len(unknown), advance))
+            except InputError as exc:
+                if len(all_sources) == 1:
+                    raise
+                errors.append(exc)
+                continue
+            unknown.extend(results[-1].unknown)
+        results = _order_set(results)
+        frames = []
+        for index, result in enumerate(results):
+            reports.append(result.report)
+            if result.records is not None:
+                frames.append(result.records.with_columns(
+                    pl.lit(index).alias(FILE_IDX), pl.lit(result.source.name).alias(model.SOURCE_FILE)
+                ))
+        if not frames:
+            continue
+        set_events, set_runs = assemble(
+            pl.concat(frames, how="diagonal_relaxed"), grammars, set_key, len(runs)
+        )
+        events.append(set_events)
+        runs.extend(set_runs)
+    if not reports:
+        raise errors[0] if len(errors) == 1 else InputError(
+            "no readable log among the inputs: " + "; ".join(str(e) for e in errors)
+        )
+    if explain and unknown:
+        _explain(unknown, grammars)
+    return IngestResult(
+        pl.concat(events, how="vertical") if events else model.empty_events(),
+        runs,
+        ParseReport(reports, unknown, [str(e) for e in errors]),
+    )
+
+
+def _explain(unknown: list[UnknownLine], grammars: GrammarSet) -> None:
+    """Ask the reference parser why each shown unknown line matched no rule."""
+    from gcscope.grammar.reference import ReferenceParser
+
+    reference = ReferenceParser(grammars)
+    for item in unknown:
+        decorations = detect([item.text])
+        _, message, offset = decorations.split(item.text)
+        item.explanation = reference.explain(message).render(message, offset, item.text)

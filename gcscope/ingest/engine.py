@@ -1,0 +1,193 @@
+"""The vectorised grammar engine: compiled rules run by polars over whole chunks of lines.
+
+Per chunk it makes few full passes over the lines (see ../shared/DESIGN.md for the budget):
+one combined regex tells recognised from unknown lines, and each rule that yields data first
+keeps only the lines holding its literal anchor (a cheap `contains`), then extracts its fields
+on those rows alone. No Python runs per line; no "message" column is ever materialised.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import io
+import re
+from functools import lru_cache
+
+import polars as pl
+
+from gcscope.grammar.compile import CompiledRule, GrammarSet
+from gcscope.ingest.decorations import Decorations
+
+LINE = "line"
+LINE_NO = "line_no"  # 1-based within the file
+RULE = "rule"
+
+# Conversion of a captured text to its unit, as polars expressions (see tokens.grammar).
+_SIZE_FACTORS = {"B": 1, "K": 1024, "M": 1024**2, "G": 1024**3, "T": 1024**4}
+_MS_FACTORS = {"ms": 1.0, "s": 1000.0, "us": 1e-3, "ns": 1e-6}
+
+
+def _number(expr: pl.Expr) -> pl.Expr:
+    return expr.str.extract(r"^(\d+(?:\.\d+)?)", 1).cast(pl.Float64)
+
+
+def convert(name: str, conversion: str) -> pl.Expr:
+    text = pl.col(name)
+    if conversion == "str":
+        return text
+    if conversion in ("int", "regions"):
+        return text.cast(pl.Int64, strict=False)
+    if conversion == "float":
+        return _number(text)
+    if conversion == "bytes":
+        unit = text.str.extract(r"([BKMGT])B?$", 1).replace_strict(
+            _SIZE_FACTORS, default=None, return_dtype=pl.Float64
+        )
+        return (_number(text) * unit).round(0).cast(pl.Int64)
+    if conversion == "ms":
+        unit = text.str.extract(r"(ms|us|ns|s)$", 1).replace_strict(
+            _MS_FACTORS, default=None, return_dtype=pl.Float64
+        )
+        return _number(text) * unit
+    if conversion == "s":
+        return _number(text)
+    raise ValueError(conversion)
+
+
+def uptime_seconds(decorator: str) -> pl.Expr:
+    text = pl.col("_uptime")
+    if decorator == "uptime":
+        return text.str.replace(",", ".", literal=True).str.strip_chars_end("s").cast(pl.Float64)
+    if decorator == "uptimemillis":
+        return text.str.strip_chars_end("ms").cast(pl.Float64) / 1e3
+    return text.str.strip_chars_end("ns").cast(pl.Float64) / 1e9
+
+
+def wall_time(decorator: str) -> pl.Expr:
+    text = pl.col("_time")
+    if decorator in ("time", "utctime"):
+        return text.str.to_datetime("%Y-%m-%dT%H:%M:%S%.3f%z", strict=False).dt.convert_time_zone(
+            "UTC"
+        ).dt.cast_time_unit("ms")
+    if decorator == "timemillis":
+        return pl.from_epoch(text.str.strip_chars_end("ms").cast(pl.Int64), "ms").dt.replace_time_zone("UTC")
+    return pl.from_epoch(
+        text.str.strip_chars_end("ns").cast(pl.Int64) // 1_000_000, "ms"
+    ).dt.replace_time_zone("UTC")
+
+
+@dataclasses.dataclass(frozen=True)
+class Extractor:
+    rule: CompiledRule
+    order: int  # position of the rule in grammar order: the first matching rule wins
+    regex: str  # full-line regex: decorations + message
+
+
+@dataclasses.dataclass(frozen=True)
+class Plan:
+    """Everything the engine runs for files with one decoration set and one set of grammars."""
+
+    decorations: Decorations
+    rules: tuple[CompiledRule, ...]  # in priority order
+    recognise_regex: str
+    extractors: tuple[Extractor, ...]
+
+    def full_regex(self, rule: CompiledRule, capture: bool = True) -> str:
+        prefix = self.decorations.prefix_regex(rule.tags, capture=capture)
+        return f"{prefix}(?:{rule.body_regex})$"
+
+
+def make_plan(decorations: Decorations, grammars: GrammarSet, names: tuple[str, ...],
+              wanted: frozenset[str] | None = None) -> Plan:
+    """`names`: the grammars to apply; `wanted`: record types to extract (None: all)."""
+    return _make_plan(decorations, grammars, names, wanted)
+
+
+@lru_cache(maxsize=64)
+def _make_plan(decorations: Decorations, grammars: GrammarSet, names: tuple[str, ...],
+               wanted: frozenset[str] | None) -> Plan:
+    rules = tuple(rule for name in names for rule in grammars.by_name(name).rules)
+    plan = Plan(decorations, rules, "", ())
+    # Named groups may repeat across rules: the recognising regex needs none of them.
+    branches = [re.sub(r"\(\?P<\w+>", "(?:", plan.full_regex(rule, capture=False)[1:]) for rule in rules]
+    recognise = "^(?:" + "|".join(f"(?:{b})" for b in branches) + ")"
+    extractors = tuple(
+        Extractor(rule, order, plan.full_regex(rule))
+        for order, rule in enumerate(rules)
+        if rule.yields != "info" and (wanted is None or rule.yields in wanted)
+    )
+    return Plan(decorations, rules, recognise, extractors)
+
+
+def lines_of(chunk: bytes) -> pl.DataFrame:
+    """One string column of the chunk's lines (CRLF and invalid UTF-8 tolerated, blanks kept)."""
+    separator = next((chr(c) for c in (1, 2, 3, 4, 5, 6, 7, 8, 14, 15) if bytes([c]) not in chunk), None)
+    if separator is None or b"\x00" in chunk:
+        # Pathological input (every control byte present, or NULs that the CSV reader rejects):
+        # fall back to a plain split, slower but exact.
+        text = chunk.replace(b"\x00", b"\xef\xbf\xbd").decode("utf-8", "replace")
+        lines = text.split("\n")
+        if lines and lines[-1] == "":
+            lines.pop()
+        return pl.DataFrame({LINE: [line.removesuffix("\r") for line in lines]}, schema={LINE: pl.String})
+    frame = pl.read_csv(
+        io.BytesIO(chunk),
+        has_header=False,
+        separator=separator,
+        quote_char=None,
+        new_columns=[LINE],
+        schema_overrides={LINE: pl.String},
+        encoding="utf8-lossy",
+        comment_prefix=None,
+        truncate_ragged_lines=False,
+    )
+    return frame.with_columns(pl.col(LINE).fill_null(""))
+
+
+@dataclasses.dataclass
+class ChunkResult:
+    lines: int
+    blank: int
+    records: list[pl.DataFrame]  # one frame per extractor that matched, with RULE and LINE_NO
+    unknown: pl.DataFrame  # LINE_NO, LINE of lines no rule recognised
+
+
+def run_chunk(frame: pl.DataFrame, plan: Plan, first_line_no: int) -> ChunkResult:
+    """Run the plan over one chunk's lines. `first_line_no`: file line number of row 0."""
+    indexed = frame.lazy().with_row_index(LINE_NO, offset=first_line_no)
+    line = pl.col(LINE)
+    queries = [
+        indexed.filter(~line.str.contains(plan.recognise_regex) & (line != "")).select(LINE_NO, LINE),
+        indexed.select((line == "").sum().alias("blank")),
+    ]
+    for extractor in plan.extractors:
+        candidates = indexed
+        if extractor.rule.anchor:
+            candidates = candidates.filter(line.str.contains(extractor.rule.anchor, literal=True))
+        queries.append(
+            candidates.select(LINE_NO, line.str.extract_groups(extractor.regex).alias("m"))
+            .unnest("m")
+            .with_columns(pl.lit(extractor.rule.name).alias(RULE))
+        )
+    unknown, blank, *extracted = pl.collect_all(queries)
+    records = []
+    for extractor, found in zip(plan.extractors, extracted):
+        # extract_groups yields a struct of nulls where the regex did not match: drop those rows.
+        groups = [c for c in found.columns if c not in (LINE_NO, RULE)]
+        found = found.filter(pl.any_horizontal(pl.col(groups).is_not_null())) if groups else found
+        if found.height:
+            records.append(_convert(found, extractor.rule, plan.decorations))
+    return ChunkResult(frame.height, int(blank.item()), records, unknown)
+
+
+def _convert(found: pl.DataFrame, rule: CompiledRule, decorations: Decorations) -> pl.DataFrame:
+    exprs = [pl.col(LINE_NO), pl.col(RULE)]
+    if decorations.uptime_field:
+        exprs.append(uptime_seconds(decorations.uptime_field).alias("uptime_s"))
+    if decorations.time_field:
+        exprs.append(wall_time(decorations.time_field).alias("time"))
+    for name, conversion in rule.fields:
+        exprs.append(convert(name, conversion).alias(name))
+    for name, value in rule.constants:
+        exprs.append(pl.lit(value).alias(name))
+    return found.select(exprs)

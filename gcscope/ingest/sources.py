@@ -1,0 +1,146 @@
+"""Where log bytes come from: files, directories, rotated sets, .gz, .zip members and stdin.
+
+A `Source` is one logical log file. Sources that belong to one rotated set (`gc.log`,
+`gc.log.0` … `gc.log.N`, `*.current`) are grouped; the engine orders a set by the time
+inside its files, never by their names, because the JVM writes the numbered files cyclically.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import gzip
+import io
+import re
+import sys
+import zipfile
+import zlib
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import BinaryIO
+
+from gcscope.errors import InputError
+
+CHUNK_BYTES = 64 * 1024 * 1024  # bytes handed to the engine at once: bounds memory per file
+
+# Files in a directory that are certainly not GC logs.
+_NOT_LOGS = {
+    ".json", ".md", ".parquet", ".csv", ".html", ".png", ".jpg", ".svg", ".class", ".jar",
+    ".java", ".py", ".hprof", ".xml", ".toml", ".yaml", ".yml", ".sh", ".pdf", ".jfr", ".tsv",
+}
+_ROTATION_SUFFIX = re.compile(r"(?:\.\d+)?(?:\.current)?$")
+
+
+@dataclasses.dataclass(frozen=True)
+class Source:
+    name: str  # what messages call it: a path, "archive.zip!member" or "<stdin>"
+    open: Callable[[], BinaryIO]  # a fresh binary stream (decompressed)
+    size: int | None  # compressed or plain size on disk, for progress; None for streams
+    set_key: str  # sources with the same key belong to one rotated set
+
+    def __repr__(self) -> str:  # pragma: no cover - debugging aid
+        return f"Source({self.name!r}, set={self.set_key!r})"
+
+
+def rotation_key(name: str) -> str:
+    """`gc.log.3` and `gc.log.current` and `gc.log` share the key `gc.log`."""
+    return _ROTATION_SUFFIX.sub("", name)
+
+
+def _gzip_opener(path: Path) -> Callable[[], BinaryIO]:
+    return lambda: gzip.open(path, "rb")  # type: ignore[return-value]
+
+
+def _file_opener(path: Path) -> Callable[[], BinaryIO]:
+    return lambda: open(path, "rb")
+
+
+def _zip_sources(path: Path) -> list[Source]:
+    try:
+        archive = zipfile.ZipFile(path)
+        members = [info for info in archive.infolist() if not info.is_dir()]
+    except (zipfile.BadZipFile, OSError) as exc:
+        raise InputError(f"corrupt or unreadable zip archive ({exc})", file=str(path)) from None
+    sources = []
+    for info in members:
+        inner = info.filename
+        if Path(inner).suffix.lower() in _NOT_LOGS or Path(inner).name.startswith("."):
+            continue
+
+        def opener(inner: str = inner) -> BinaryIO:
+            stream = zipfile.ZipFile(path).open(inner)
+            if inner.endswith(".gz"):
+                return gzip.GzipFile(fileobj=stream)  # type: ignore[return-value]
+            return stream  # type: ignore[return-value]
+
+        key = f"{path}!{rotation_key(inner.removesuffix('.gz'))}"
+        sources.append(Source(f"{path}!{inner}", opener, info.compress_size, key))
+    if not sources:
+        raise InputError("zip archive holds no log files", file=str(path))
+    return sources
+
+
+def _path_sources(path: Path) -> list[Source]:
+    if path.suffix.lower() == ".zip":
+        return _zip_sources(path)
+    if path.suffix.lower() == ".gz":
+        key = rotation_key(str(path)[: -len(".gz")])
+        return [Source(str(path), _gzip_opener(path), path.stat().st_size, key)]
+    return [Source(str(path), _file_opener(path), path.stat().st_size, rotation_key(str(path)))]
+
+
+def resolve(inputs: list[str] | tuple[str, ...] | str) -> list[Source]:
+    """Turn command-line inputs into sources; raise InputError naming what is wrong."""
+    if isinstance(inputs, (str, Path)):
+        inputs = [str(inputs)]
+    if not inputs:
+        raise InputError("no input given")
+    sources: list[Source] = []
+    for item in inputs:
+        item = str(item)
+        if item == "-":
+            data = sys.stdin.buffer.read()
+            sources.append(Source("<stdin>", lambda data=data: io.BytesIO(data), len(data), "<stdin>"))
+            continue
+        path = Path(item)
+        if not path.exists():
+            raise InputError("no such file or directory", file=item)
+        if path.is_dir():
+            found = []
+            for child in sorted(path.rglob("*")):
+                if not child.is_file() or child.name.startswith("."):
+                    continue
+                if child.suffix.lower() in _NOT_LOGS:
+                    continue
+                found.extend(_path_sources(child))
+            if not found:
+                raise InputError("directory holds no log files", file=item)
+            sources.extend(found)
+        else:
+            sources.extend(_path_sources(path))
+    return sources
+
+
+def read_chunks(source: Source, chunk_bytes: int = CHUNK_BYTES) -> Iterator[bytes]:
+    """Yield the source's bytes in chunks that end at a line boundary (the last may not)."""
+    try:
+        stream = source.open()
+    except OSError as exc:
+        raise InputError(f"cannot open ({exc.strerror or exc})", file=source.name) from None
+    carry = b""
+    try:
+        with stream:
+            while True:
+                block = stream.read(chunk_bytes)
+                if not block:
+                    break
+                block = carry + block
+                cut = block.rfind(b"\n")
+                if cut < 0:
+                    carry = block
+                    continue
+                carry = block[cut + 1:]
+                yield block[: cut + 1]
+    except (OSError, EOFError, zlib.error, zipfile.BadZipFile) as exc:
+        raise InputError(f"corrupt or truncated compressed data ({exc})", file=source.name) from None
+    if carry:
+        yield carry
