@@ -88,12 +88,15 @@ class ReferenceParser:
         return self._elements[rule.name]
 
     def explain(self, message: str, rules: tuple[CompiledRule, ...] | None = None,
-                tags: tuple[str, ...] | None = None) -> Explanation:
-        """Match one message (a line without its decorations) against the rules."""
+                tags: str | None = None) -> Explanation:
+        """Match one message (a line without its decorations) against the rules, in order.
+
+        `tags`: the line's tags decoration ("gc,phases"), for rules restricted to tag sets.
+        """
         candidates = rules if rules is not None else self.grammars.rules
         best: tuple[int, CompiledRule | None, str] = (-1, None, "")
         for rule in candidates:
-            if tags is not None and rule.tags is not None and tuple(rule.tags) != tuple(tags):
+            if tags is not None and rule.tags is not None and tags not in rule.tags:
                 continue
             try:
                 result = self.element(rule).parse_string(message, parse_all=True)

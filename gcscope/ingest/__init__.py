@@ -129,7 +129,8 @@ def _choose_grammars(head: bytes, grammars: GrammarSet) -> tuple[str, ...]:
     chosen = [g.name for g in grammars.grammars if g.detect and any(d in text for d in g.detect)]
     if not chosen:  # nothing tells: try every collector's rules (slower, but nothing is lost)
         chosen = [g.name for g in grammars.grammars if g.name != "common"]
-    return ("common", *chosen)
+    # Collector grammars first: their specific rules win over common's generic ones.
+    return (*chosen, "common")
 
 
 def _read_file(source: sources_mod.Source, grammars: GrammarSet, wanted: frozenset[str] | None,

@@ -31,6 +31,7 @@ _REGION_SIZES = [2**k for k in range(20, 30)]  # G1: 1 MB … 512 MB
 def _rule_table(grammars: GrammarSet) -> pl.DataFrame:
     return pl.DataFrame(
         {
+            "_priority": list(range(len(grammars.rules))),
             RULE: [r.name for r in grammars.rules],
             "_yields": [r.yields for r in grammars.rules],
             "_grammar": [r.grammar for r in grammars.rules],
@@ -48,7 +49,10 @@ def assemble(records: pl.DataFrame, grammars: GrammarSet, set_name: str,
         return model.empty_events(), []
     records = (
         records.join(_rule_table(grammars), on=RULE, how="left")
-        .sort(FILE_IDX, LINE_NO)
+        .sort(FILE_IDX, LINE_NO, "_priority")
+        # When two active grammars read the same line (e.g. Parallel and Serial pause lines in
+        # a file that names neither collector), the first rule in priority order keeps it.
+        .unique(subset=[FILE_IDX, LINE_NO], keep="first", maintain_order=True)
         .with_row_index(ORDER)
     )
     records = _split_runs(records, first_run_id)

@@ -191,3 +191,29 @@ def _convert(found: pl.DataFrame, rule: CompiledRule, decorations: Decorations) 
     for name, value in rule.constants:
         exprs.append(pl.lit(value).alias(name))
     return found.select(exprs)
+
+
+def classify(frame: pl.DataFrame, plan: Plan) -> pl.Series:
+    """The first rule (in grammar order) matching each line, or null: the engine's answer to
+    "which rule is this line?", used by the differential and golden tests (not the hot path)."""
+    line = pl.col(LINE)
+    bare = [re.sub(r"\(\?P<\w+>", "(?:", plan.full_regex(rule, capture=False)) for rule in plan.rules]
+    expr = pl.lit(None, dtype=pl.String)
+    for rule, regex in reversed(list(zip(plan.rules, bare))):
+        expr = pl.when(line.str.contains(regex)).then(pl.lit(rule.name)).otherwise(expr)
+    return frame.select(expr.alias(RULE)).get_column(RULE)
+
+
+def extract_line(line: str, plan: Plan) -> tuple[str | None, dict]:
+    """Engine view of a single line: its rule and converted fields (for tests and explain-line)."""
+    frame = pl.DataFrame({LINE: [line]}, schema={LINE: pl.String})
+    rule_name = classify(frame, plan).item()
+    if rule_name is None:
+        return None, {}
+    rule = next(r for r in plan.rules if r.name == rule_name)
+    found = frame.select(pl.lit(1, dtype=pl.UInt32).alias(LINE_NO), pl.col(LINE).str.extract_groups(
+        plan.full_regex(rule)).alias("m")).unnest("m").with_columns(pl.lit(rule.name).alias(RULE))
+    converted = _convert(found, rule, plan.decorations).row(0, named=True)
+    converted.pop(LINE_NO)
+    converted.pop(RULE)
+    return rule_name, converted
