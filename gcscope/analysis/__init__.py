@@ -1,0 +1,96 @@
+"""Analysis: metrics of each JVM run, the leak verdict and the rules, as one `AnalysisResult`.
+
+    result = analyze_logs(["gc.log"])             # read the logs, then analyse
+    result = analyze_ingested(ingest_result)      # analyse what gcscope.ingest already read
+    print(result.to_json())
+
+Metric options (keyword arguments, all optional):
+    window_s                  the sliding window of the "worst 5 minutes" figures (300)
+    saturation_threshold_pct  the Old Gen saturation threshold timed in old_gen (80)
+    series_buckets            resolution of the heap-after-GC series in the JSON (250)
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from typing import Any
+
+from gcscope.analysis.result import AnalysisResult, ParseSummary, RunResult
+
+__all__ = ["METRIC_OPTIONS", "AnalysisResult", "RunResult", "analyze_ingested", "analyze_logs"]
+
+METRIC_OPTIONS = ("window_s", "saturation_threshold_pct", "series_buckets")
+
+
+def analyze_logs(
+    paths: Any,
+    *,
+    max_unknown: int = 20,
+    progress: Callable[[int, int], None] | None = None,
+    **options: Any,
+) -> AnalysisResult:
+    """Read GC logs (files, directories, rotated sets, .gz/.zip, "-" for stdin) and analyse
+    every run in them. `max_unknown`: unknown lines kept with their explanation; `progress`:
+    called as progress(bytes_done, bytes_total) while reading; `options`: the metric options
+    listed in the module docstring. Unknown lines never fail the analysis: check
+    `result.parse.unknown_lines` (the CLI's --strict does)."""
+    _check_options(options)
+    from gcscope.ingest import read_events
+
+    return analyze_ingested(read_events(paths, max_unknown=max_unknown, progress=progress), options)
+
+
+def analyze_ingested(ingest: Any, options: Mapping[str, Any] | None = None) -> AnalysisResult:
+    """Analyse an ingest result (`events`, `runs`, `parse`): one RunResult per run, in order."""
+    import polars as pl
+
+    from gcscope import model
+    from gcscope.analysis import metrics
+
+    options = dict(options or {})
+    _check_options(options)
+    events: pl.DataFrame = ingest.events
+    # One split of the table instead of a filter per run (a rotated set may hold many runs).
+    by_run = {
+        key[0]: frame for key, frame in events.partition_by(model.RUN_ID, as_dict=True).items()
+    }
+    runs = []
+    for index, meta in enumerate(ingest.runs):
+        run_id = meta.get(model.RUN_ID, index)
+        run_events = by_run.get(run_id, model.empty_events())
+        runs.append(_run_result(run_id, meta, metrics.run_metrics(run_events, meta, **options)))
+        # The leak verdict (gcscope.analysis.leak) sets runs[i].leak here.
+    return AnalysisResult(runs=runs, parse=ParseSummary.from_report(ingest.parse))
+
+
+def _run_result(run_id: Any, meta: Mapping[str, Any], found: dict[str, Any]) -> RunResult:
+    from gcscope.analysis.result import FullGc, OldGen, Pauses, PauseStats
+
+    pauses = dict(found.pop("pauses"))
+    by_kind = {kind: PauseStats(**stats) for kind, stats in pauses.pop("by_kind").items()}
+    old_gen = found.pop("old_gen")
+    return RunResult(
+        run_id=int(run_id),
+        collector=meta.get("collector"),
+        jvm_version=meta.get("jvm_version"),
+        files=[str(f) for f in meta.get("files") or []],
+        start_time=_iso(meta.get("start_time")),
+        heap_max_bytes=meta.get("heap_max_bytes"),
+        region_size_bytes=meta.get("region_size_bytes"),
+        pauses=Pauses(**pauses, by_kind=by_kind),
+        full_gc=FullGc(**found.pop("full_gc")),
+        old_gen=OldGen(**old_gen),
+        **found,
+    )
+
+
+def _iso(value: Any) -> str | None:
+    if value is None:
+        return None
+    return value.isoformat() if hasattr(value, "isoformat") else str(value)
+
+
+def _check_options(options: Mapping[str, Any]) -> None:
+    unknown = sorted(set(options) - set(METRIC_OPTIONS))
+    if unknown:
+        raise TypeError(f"unknown analysis option(s): {', '.join(unknown)}")

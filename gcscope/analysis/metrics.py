@@ -1,0 +1,503 @@
+"""Core metrics of one JVM run, computed from its events frame (`gcscope.model.EVENT_SCHEMA`).
+
+Every function takes the events of ONE run (plus, where needed, its run-meta dict) and returns
+plain Python values (floats, ints, dicts, None), so the result serialises without conversion.
+All work is columnar polars: no Python loop ever walks the rows, so a frame of ten million
+events costs a few hundred milliseconds.
+
+Definitions (the README's "JSON output" section states them for users):
+- Percentiles are exact, by linear interpolation between the two nearest ranks (numpy's
+  default, `statistics.quantiles(method="inclusive")`): p = x[(n-1)q] interpolated.
+- A pause occupies [uptime_s, uptime_s + duration_ms/1000]. Overlapping pauses are merged
+  before measuring time, so nothing is counted twice.
+- Windows are sliding: "worst 5-minute window" is the worst of all windows [t, t+300 s] lying
+  inside the run, not of fixed buckets; a pause crossing a window edge counts only its part
+  inside the window.
+- Rates use MB = 2^20 bytes, the JVM's own "M".
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+import polars as pl
+
+from gcscope.model import (
+    CATEGORY,
+    DURATION_MS,
+    HEAP_AFTER_BYTES,
+    HEAP_BEFORE_BYTES,
+    KIND,
+    OLD_AFTER_BYTES,
+    OLD_BEFORE_BYTES,
+    OLD_CAPACITY_BYTES,
+    PAUSE,
+    PAUSE_KINDS,
+    UPTIME_S,
+    gen_col,
+)
+
+WINDOW_S = 300.0  # the "5 minutes" of throughput_worst_5min_pct and full_gc.max_per_5min
+SATURATION_THRESHOLD_PCT = 80.0
+SERIES_BUCKETS = 250  # heap-after-GC series in the JSON: at most 4 points per bucket
+MB = 1024 * 1024
+
+# (key, quantile) in the order the JSON and the terminal table show them.
+PERCENTILES = (
+    ("p50_ms", 0.50),
+    ("p90_ms", 0.90),
+    ("p95_ms", 0.95),
+    ("p99_ms", 0.99),
+    ("p999_ms", 0.999),
+)
+PAUSE_STAT_KEYS = ("count", "total_ms", "mean_ms", *(k for k, _ in PERCENTILES), "max_ms")
+
+HUMONGOUS_AFTER_BYTES = gen_col("humongous", "after_bytes")
+_START = "_start_s"
+_END = "_end_s"
+
+
+def _finite(value: Any) -> float | None:
+    """A float for the JSON, or None for null/NaN/inf (JSON has no NaN)."""
+    if value is None:
+        return None
+    value = float(value)
+    return value if math.isfinite(value) else None
+
+
+def _end_expr() -> pl.Expr:
+    """End of an event: its start plus its duration (a missing duration counts as 0)."""
+    return pl.col(UPTIME_S) + pl.col(DURATION_MS).fill_null(0.0) / 1000.0
+
+
+def pauses_lazy(events: pl.DataFrame, *columns: str) -> pl.LazyFrame:
+    """The stop-the-world pauses (the only category counted in pause figures and throughput),
+    projected to `columns` first so a wide frame is never copied whole."""
+    return events.lazy().select(CATEGORY, *columns).filter(pl.col(CATEGORY) == PAUSE)
+
+
+# --- pauses ------------------------------------------------------------------------------------
+
+
+def _duration_stats(durations: pl.Series, count: int) -> dict[str, Any]:
+    """Stats of one set of pause durations. Sorting once makes the five quantiles O(1) each
+    (polars reads them straight from a series flagged as sorted)."""
+    ordered = durations.drop_nulls().sort().alias("d")
+    if ordered.len() == 0:
+        return {**empty_pause_stats(), "count": count}
+    d = pl.col("d")
+    row = (
+        ordered.to_frame()
+        .select(
+            d.sum().alias("total_ms"),
+            d.mean().alias("mean_ms"),
+            *(d.quantile(q, interpolation="linear").alias(key) for key, q in PERCENTILES),
+            d.max().alias("max_ms"),
+        )
+        .row(0, named=True)
+    )
+    return {"count": count, **{key: _finite(row[key]) for key in PAUSE_STAT_KEYS[1:]}}
+
+
+def empty_pause_stats() -> dict[str, Any]:
+    return {"count": 0, "total_ms": 0.0, **{k: None for k in PAUSE_STAT_KEYS[2:]}}
+
+
+def _kind_order(kind: str) -> tuple[int, str]:
+    return (PAUSE_KINDS.index(kind) if kind in PAUSE_KINDS else len(PAUSE_KINDS), kind)
+
+
+def pause_stats(events: pl.DataFrame) -> dict[str, Any]:
+    """count, total_ms, mean_ms, p50..p99.9, max_ms of the pauses, overall and `by_kind`.
+
+    `count` counts every pause event; the time figures use those with a known duration (a
+    truncated last line can leave one without). Empty input gives count 0, total 0, others None.
+    A pause without a kind is reported under "other".
+    """
+    pauses = (
+        pauses_lazy(events, KIND, DURATION_MS)
+        .select(pl.col(KIND).fill_null("other"), pl.col(DURATION_MS))
+        .collect()
+    )
+    if pauses.height == 0:
+        return {**empty_pause_stats(), "by_kind": {}}
+    # One list of durations per kind (a handful of kinds: the loop below is over kinds, not rows).
+    groups = pauses.group_by(KIND).agg(pl.col(DURATION_MS), pl.len().alias("n"))
+    by_kind = {
+        kind: _duration_stats(durations, n)
+        for kind, durations, n in zip(groups[KIND], groups[DURATION_MS], groups["n"])
+    }
+    return {
+        **_duration_stats(pauses[DURATION_MS], pauses.height),
+        "by_kind": {k: by_kind[k] for k in sorted(by_kind, key=_kind_order)},
+    }
+
+
+# --- time in pauses, throughput --------------------------------------------------------------
+
+
+def pause_intervals(events: pl.DataFrame) -> pl.DataFrame:
+    """Disjoint [start, end] seconds covered by pauses, sorted, their union exactly the union
+    of the pauses (overlapping pauses merged, so no time counts twice).
+
+    Columns `_start_s`, `_end_s`. Vectorised merge: with `reach` the latest end seen so far,
+    pause i keeps only [max(start_i, reach_{i-1}), reach_i], which is empty when an earlier
+    pause already covered it.
+    """
+    return (
+        pauses_lazy(events, UPTIME_S, DURATION_MS)
+        .filter(pl.col(UPTIME_S).is_not_null())
+        .select(pl.col(UPTIME_S).alias(_START), _end_expr().alias(_END))
+        .sort(_START)
+        .with_columns(pl.col(_END).cum_max().alias("_reach"))
+        .select(
+            pl.max_horizontal(_START, pl.col("_reach").shift(1)).alias(_START),
+            pl.col("_reach").alias(_END),
+        )
+        .filter(pl.col(_END) > pl.col(_START))
+        .collect()
+    )
+
+
+def _paused_before(intervals: pl.DataFrame, points: pl.Series) -> pl.Series:
+    """For each point x (`points` sorted ascending), the pause seconds in (-inf, x]: a prefix
+    sum over the disjoint sorted intervals, joined "as of" each point (no loop)."""
+    if points.len() == 0 or intervals.height == 0:
+        return pl.zeros(points.len(), dtype=pl.Float64, eager=True)
+    with_prefix = intervals.with_columns((pl.col(_END) - pl.col(_START)).alias("_d")).with_columns(
+        (pl.col("_d").cum_sum() - pl.col("_d")).alias("_b")
+    )
+    return (
+        pl.DataFrame({"_x": points.set_sorted()})
+        .join_asof(with_prefix, left_on="_x", right_on=_START, strategy="backward")
+        .select(
+            (
+                pl.col("_b") + pl.min_horizontal(pl.col("_x") - pl.col(_START), pl.col("_d"))
+            ).fill_null(0.0)
+        )
+        .to_series()
+    )
+
+
+def throughput(
+    events: pl.DataFrame,
+    start_s: float | None,
+    end_s: float | None,
+    *,
+    window_s: float = WINDOW_S,
+) -> dict[str, Any]:
+    """% of wall time not in pauses, overall and in the worst sliding window.
+
+    Wall time runs from `start_s` to `end_s` (the run's first and last uptime). Pauses are
+    clipped to it. The worst window is the minimum over every window [t, t + window_s] inside
+    the run; None when the run is shorter than one window.
+
+    Exact, without scanning every t: with f(t) the pause time inside [t, t + window_s],
+    f'(t) = [t + window_s in a pause] - [t in a pause]. While t is inside a pause f' <= 0, so
+    moving t back to that pause's start never lowers f; while t is outside every pause
+    f' >= 0, so moving t forward to the next pause start (or the last window) never lowers f.
+    The maximum is therefore at a pause start or at either end of the run.
+    """
+    out: dict[str, Any] = {"throughput_pct": None, "worst_pct": None, "worst_start_s": None}
+    if start_s is None or end_s is None or not end_s > start_s:
+        return out
+    wall_s = end_s - start_s
+    intervals = (
+        pause_intervals(events)
+        .with_columns(pl.col(_START).clip(start_s, end_s), pl.col(_END).clip(start_s, end_s))
+        .filter(pl.col(_END) > pl.col(_START))
+    )
+    durations = intervals[_END] - intervals[_START]
+    paused_s = float(durations.sum()) if intervals.height else 0.0
+    out["throughput_pct"] = _finite(100.0 * (1.0 - paused_s / wall_s))
+    if wall_s < window_s:
+        return out
+    last_t = end_s - window_s
+    before = durations.cum_sum() - durations  # pause seconds before each interval starts
+    # Windows starting at a pause start: the pause time before t is the prefix sum.
+    at_start = intervals.select(pl.col(_START).alias("t"), before.alias("p_t")).filter(
+        pl.col("t") <= last_t
+    )
+    at_start = at_start.with_columns(
+        (_paused_before(intervals, at_start["t"] + window_s) - pl.col("p_t")).alias("paused")
+    )
+    ends = pl.Series("t", [start_s, last_t])
+    at_edges = pl.DataFrame({"t": ends}).with_columns(
+        (_paused_before(intervals, ends + window_s) - _paused_before(intervals, ends)).alias(
+            "paused"
+        )
+    )
+    candidates = pl.concat([f.select("t", "paused") for f in (at_start, at_edges)])
+    worst = candidates.row(int(candidates["paused"].arg_max()), named=True)  # type: ignore[arg-type]
+    out["worst_pct"] = _finite(100.0 * (1.0 - worst["paused"] / window_s))
+    out["worst_start_s"] = _finite(worst["t"])
+    return out
+
+
+# --- full GCs ------------------------------------------------------------------------------------
+
+
+def max_in_window(times: pl.Series, window_s: float) -> int:
+    """The most of `times` (seconds) inside any half-open window [t, t + window_s)."""
+    times = times.drop_nulls().sort()
+    if times.len() == 0:
+        return 0
+    ends = times.search_sorted(times + window_s, side="left").cast(pl.Int64)
+    return int((ends - pl.int_range(0, times.len(), eager=True)).max())  # type: ignore[arg-type]
+
+
+def full_gc_stats(events: pl.DataFrame, *, window_s: float = WINDOW_S) -> dict[str, int]:
+    """Count of full-GC pauses, and the most of them starting in any sliding window."""
+    full = pauses_lazy(events, KIND, UPTIME_S).filter(pl.col(KIND) == "full").collect()
+    return {"count": full.height, "max_per_window": max_in_window(full[UPTIME_S], window_s)}
+
+
+# --- old generation saturation ------------------------------------------------------------------
+
+
+def old_gen_basis(events: pl.DataFrame, meta: dict[str, Any]) -> str | None:
+    """How saturation is computed for this run, or None when the log lacks the figures."""
+    if meta.get("collector") == "G1":
+        if meta.get("heap_max_bytes") and events[OLD_AFTER_BYTES].is_not_null().any():
+            return "old+humongous/heap_max"
+        return None
+    both = events[OLD_AFTER_BYTES].is_not_null() & (events[OLD_CAPACITY_BYTES] > 0)
+    return "old/old_capacity" if bool(both.any()) else None
+
+
+def old_gen_saturation_series(events: pl.DataFrame, meta: dict[str, Any]) -> pl.DataFrame:
+    """Old-generation occupancy after each collection, % of its capacity, sorted by time.
+
+    Columns `uptime_s` (end of the collection) and `saturation_pct`. G1: (old + humongous
+    after) / the run's maximum heap, since G1 has no fixed old-gen size. Other collectors: old
+    after / old capacity printed with it (Parallel, Serial, generational ZGC and Shenandoah).
+    Empty when the log has no per-generation figures (e.g. `-Xlog:gc` without `gc+heap`).
+    """
+    basis = old_gen_basis(events, meta)
+    if basis is None:
+        return pl.DataFrame(schema={UPTIME_S: pl.Float64(), "saturation_pct": pl.Float64()})
+    old = pl.col(OLD_AFTER_BYTES).cast(pl.Float64)
+    if basis == "old+humongous/heap_max":
+        pct = (old + pl.col(HUMONGOUS_AFTER_BYTES).fill_null(0)) / float(meta["heap_max_bytes"])
+    else:
+        pct = old / pl.when(pl.col(OLD_CAPACITY_BYTES) > 0).then(pl.col(OLD_CAPACITY_BYTES))
+    return (
+        events.lazy()
+        .filter(pl.col(UPTIME_S).is_not_null())
+        .select(_end_expr().alias(UPTIME_S), (pct * 100.0).alias("saturation_pct"))
+        .drop_nulls()
+        .sort(UPTIME_S)
+        .collect()
+    )
+
+
+def old_gen_saturation(
+    events: pl.DataFrame,
+    meta: dict[str, Any],
+    end_s: float | None,
+    *,
+    threshold_pct: float = SATURATION_THRESHOLD_PCT,
+) -> dict[str, Any]:
+    """Last and highest old-gen saturation after GC, and the seconds spent above the threshold.
+
+    Occupancy after a GC holds until the next GC (it only grows in between, by promotion), so
+    the time above the threshold is the sum of the gaps that follow a value > threshold; the
+    last value holds until `end_s`, the end of the run.
+    """
+    series = old_gen_saturation_series(events, meta)
+    out: dict[str, Any] = {
+        "saturation_last_pct": None,
+        "saturation_max_pct": None,
+        "time_above_threshold_s": None,
+        "threshold_pct": threshold_pct,
+        "basis": old_gen_basis(events, meta) if series.height else None,
+        "samples": series.height,
+    }
+    if series.height == 0:
+        return out
+    last_t = float(series[UPTIME_S][-1])
+    stop = max(end_s, last_t) if end_s is not None else last_t
+    above = series.select(
+        (
+            (pl.col(UPTIME_S).shift(-1).fill_null(stop) - pl.col(UPTIME_S))
+            * (pl.col("saturation_pct") > threshold_pct)
+        ).sum()
+    ).item()
+    out["saturation_last_pct"] = _finite(series["saturation_pct"][-1])
+    out["saturation_max_pct"] = _finite(series["saturation_pct"].max())
+    out["time_above_threshold_s"] = _finite(above)
+    return out
+
+
+# --- heap after GC, allocation and promotion ----------------------------------------------------
+
+
+def heap_after_series(events: pl.DataFrame) -> pl.DataFrame:
+    """Heap occupancy after each collection over time: `uptime_s` (end of the collection),
+    `heap_after_bytes`, `kind`, sorted by time."""
+    return (
+        events.lazy()
+        .filter(pl.col(UPTIME_S).is_not_null() & pl.col(HEAP_AFTER_BYTES).is_not_null())
+        .select(_end_expr().alias(UPTIME_S), pl.col(HEAP_AFTER_BYTES), pl.col(KIND))
+        .sort(UPTIME_S)
+        .collect()
+    )
+
+
+def downsample(series: pl.DataFrame, x: str, y: str, buckets: int) -> pl.DataFrame:
+    """At most 4 points per time bucket (first, last, lowest, highest): the shape of a long
+    series, troughs and peaks included, in a size fit for a JSON document. `series` must be
+    sorted by `x`."""
+    if series.height <= 4 * buckets:
+        return series.select(x, y)
+    lo, hi = series[x].min(), series[x].max()
+    width = (hi - lo) or 1.0  # type: ignore[operator]
+    picks = (
+        series.lazy()
+        .select(x, y)
+        .with_row_index("_i")
+        .group_by(((pl.col(x) - lo) / width * buckets).floor().clip(0, buckets - 1).alias("_b"))
+        .agg(
+            pl.col("_i").first().alias("first"),
+            pl.col("_i").last().alias("last"),
+            pl.col("_i").get(pl.col(y).arg_min()).alias("low"),
+            pl.col("_i").get(pl.col(y).arg_max()).alias("high"),
+        )
+        .unpivot(index="_b")
+        .select(pl.col("value").drop_nulls().unique().sort())
+        .collect()
+        .to_series()
+    )
+    return series.select(x, y)[picks]
+
+
+def rates(events: pl.DataFrame) -> dict[str, Any]:
+    """Allocation and promotion rates in MB/s over the time between collections.
+
+    Collections are the events with heap before and after. Between the end of collection n
+    and the start of collection n+1 the application allocated heap_before(n+1) −
+    heap_after(n) (a gap where the heap shrank, e.g. memory freed concurrently, counts 0).
+    Promotion is old-gen growth across the young pauses among collections 2..N (the
+    promoted bytes were allocated in the gaps measured). Both are divided by the same time:
+    from the end of the first collection to the start of the last, so promotion / allocation
+    is the share of allocated bytes that reached the old generation. None when fewer than two
+    collections (or no young pause with old-gen figures, for promotion).
+    """
+    out: dict[str, Any] = {
+        "allocation_rate_mb_s": None,
+        "promotion_rate_mb_s": None,
+        "allocated_bytes": None,
+        "promoted_bytes": None,
+        "rate_span_s": None,
+    }
+    collections = (
+        events.lazy()
+        .filter(
+            pl.col(UPTIME_S).is_not_null()
+            & pl.col(HEAP_BEFORE_BYTES).is_not_null()
+            & pl.col(HEAP_AFTER_BYTES).is_not_null()
+        )
+        .select(
+            pl.col(UPTIME_S).alias(_START),
+            _end_expr().alias(_END),
+            pl.col(KIND),
+            pl.col(HEAP_BEFORE_BYTES),
+            pl.col(HEAP_AFTER_BYTES),
+            pl.col(OLD_BEFORE_BYTES),
+            pl.col(OLD_AFTER_BYTES),
+        )
+        .sort(_START)
+    )
+    summary = (
+        collections.with_row_index("_i")
+        .select(
+            pl.len().alias("n"),
+            pl.col(_END).first().alias("first_end"),
+            pl.col(_START).last().alias("last_start"),
+            (pl.col(HEAP_BEFORE_BYTES).shift(-1) - pl.col(HEAP_AFTER_BYTES))
+            .clip(lower_bound=0)
+            .sum()
+            .alias("allocated"),
+            (pl.col(OLD_AFTER_BYTES) - pl.col(OLD_BEFORE_BYTES))
+            .clip(lower_bound=0)
+            .filter((pl.col("_i") > 0) & (pl.col(KIND) == "young"))
+            .drop_nulls()
+            .sum()
+            .alias("promoted"),
+            (pl.col(OLD_AFTER_BYTES) - pl.col(OLD_BEFORE_BYTES))
+            .filter((pl.col("_i") > 0) & (pl.col(KIND) == "young"))
+            .drop_nulls()
+            .len()
+            .alias("promotion_samples"),
+        )
+        .collect()
+        .row(0, named=True)
+    )
+    if summary["n"] < 2:
+        return out
+    span_s = summary["last_start"] - summary["first_end"]
+    if not span_s > 0:
+        return out
+    out["rate_span_s"] = _finite(span_s)
+    out["allocated_bytes"] = int(summary["allocated"])
+    out["allocation_rate_mb_s"] = _finite(summary["allocated"] / MB / span_s)
+    if summary["promotion_samples"]:
+        out["promoted_bytes"] = int(summary["promoted"])
+        out["promotion_rate_mb_s"] = _finite(summary["promoted"] / MB / span_s)
+    return out
+
+
+# --- one run, everything ----------------------------------------------------------------------
+
+
+def run_span(events: pl.DataFrame, meta: dict[str, Any]) -> tuple[float | None, float | None]:
+    """First and last uptime of the run: from its meta, widened to cover every event (a
+    pause logged at the very end of a file may end after the last decoration seen)."""
+    start = meta.get("start_uptime_s")
+    end = meta.get("end_uptime_s")
+    bounds = (
+        events.lazy()
+        .select(pl.col(UPTIME_S).min().alias("lo"), _end_expr().max().alias("hi"))
+        .collect()
+        .row(0)
+    )
+    lo, hi = bounds
+    if lo is not None:
+        start = lo if start is None else min(start, lo)
+    if hi is not None:
+        end = hi if end is None else max(end, hi)
+    return _finite(start), _finite(end)
+
+
+def run_metrics(
+    events: pl.DataFrame,
+    meta: dict[str, Any],
+    *,
+    window_s: float = WINDOW_S,
+    saturation_threshold_pct: float = SATURATION_THRESHOLD_PCT,
+    series_buckets: int = SERIES_BUCKETS,
+) -> dict[str, Any]:
+    """Every metric of one run as a plain dict (the `RunResult` fields)."""
+    start_s, end_s = run_span(events, meta)
+    tp = throughput(events, start_s, end_s, window_s=window_s)
+    full = full_gc_stats(events, window_s=window_s)
+    heap = downsample(heap_after_series(events), UPTIME_S, HEAP_AFTER_BYTES, series_buckets)
+    return {
+        "start_uptime_s": start_s,
+        "end_uptime_s": end_s,
+        "window_s": window_s,
+        "pauses": pause_stats(events),
+        "throughput_pct": tp["throughput_pct"],
+        "throughput_worst_5min_pct": tp["worst_pct"],
+        "throughput_worst_5min_start_s": tp["worst_start_s"],
+        "full_gc": {"count": full["count"], "max_per_5min": full["max_per_window"]},
+        "old_gen": old_gen_saturation(events, meta, end_s, threshold_pct=saturation_threshold_pct),
+        **rates(events),
+        "series": {
+            "heap_after_gc": {
+                UPTIME_S: heap[UPTIME_S].to_list(),
+                HEAP_AFTER_BYTES: heap[HEAP_AFTER_BYTES].to_list(),
+            }
+        },
+    }

@@ -1,0 +1,303 @@
+"""The terminal summary of an `AnalysisResult` (rich), and the progress bar of a long read.
+
+A pure function of the result: nothing here reads a log. Sections are separate functions so
+later features (findings, leak verdict) can add theirs to `summary_renderables` without
+rewriting the others.
+"""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Iterator
+from typing import IO, Any, Self
+
+from rich.console import Console, Group, RenderableType
+from rich.table import Table
+from rich.text import Text
+
+from gcscope.analysis.result import AnalysisResult, ParseSummary, PauseStats, RunResult
+
+MIB = 1024 * 1024
+PROGRESS_MIN_BYTES = 32 * MIB  # smaller inputs read in about a second: no bar
+
+
+# --- number formatting ---------------------------------------------------------------------------
+
+
+def _num(value: float | None, digits: int = 1, unit: str = "") -> str:
+    if value is None:
+        return "–"
+    return f"{value:,.{digits}f}{unit}"
+
+
+def _ms(value: float | None) -> str:
+    if value is None:
+        return "–"
+    return f"{value:,.0f}" if value >= 100 else f"{value:,.2f}" if value < 10 else f"{value:,.1f}"
+
+
+def _pct(value: float | None) -> str:
+    """Percentages near 100 need more digits to say anything (99.97 vs 99.99)."""
+    if value is None:
+        return "–"
+    return f"{value:.2f} %" if value >= 99 else f"{value:.1f} %"
+
+
+def _duration(seconds: float | None) -> str:
+    if seconds is None:
+        return "–"
+    if seconds < 120:
+        return f"{seconds:.1f} s"
+    if seconds < 2 * 3600:
+        return f"{seconds / 60:.1f} min"
+    return f"{seconds / 3600:.1f} h"
+
+
+def _bytes(value: int | None) -> str:
+    if not value:
+        return "–"
+    if value >= 1024 * MIB:
+        return f"{value / (1024 * MIB):.1f} GiB"
+    return f"{value / MIB:.0f} MiB"
+
+
+# --- sections -------------------------------------------------------------------------------------
+
+
+def run_header(run: RunResult, total_runs: int) -> Text:
+    title = Text()
+    if total_runs > 1:
+        title.append(f"Run {run.run_id + 1} of {total_runs}  ", style="bold")
+    title.append(run.collector or "unknown collector", style="bold cyan")
+    title.append(f"  JDK {run.jvm_version}" if run.jvm_version else "  JDK version not in log")
+    title.append(f"  max heap {_bytes(run.heap_max_bytes)}" if run.heap_max_bytes else "")
+    span = None
+    if run.start_uptime_s is not None and run.end_uptime_s is not None:
+        span = run.end_uptime_s - run.start_uptime_s
+    title.append(
+        f"\nuptime {_num(run.start_uptime_s, 3)} s → {_num(run.end_uptime_s, 3)} s"
+        f" ({_duration(span)})"
+    )
+    if run.start_time:
+        title.append(f", started {run.start_time}")
+    if run.files:
+        shown = ", ".join(run.files[:3]) + (
+            f" and {len(run.files) - 3} more" if len(run.files) > 3 else ""
+        )
+        title.append(f"\nfrom {shown}", style="dim")
+    return title
+
+
+def pause_table(run: RunResult) -> Table | Text:
+    if run.pauses.count == 0:
+        return Text("No pauses.")
+    table = Table(title="Pauses (ms)", title_justify="left", box=None, pad_edge=False)
+    table.add_column("kind")
+    for name in ("count", "total", "mean", "p50", "p90", "p95", "p99", "p99.9", "max"):
+        table.add_column(name, justify="right")
+
+    def row(label: str, stats: PauseStats, style: str | None = None) -> None:
+        table.add_row(
+            label,
+            f"{stats.count:,}",
+            _ms(stats.total_ms),
+            _ms(stats.mean_ms),
+            _ms(stats.p50_ms),
+            _ms(stats.p90_ms),
+            _ms(stats.p95_ms),
+            _ms(stats.p99_ms),
+            _ms(stats.p999_ms),
+            _ms(stats.max_ms),
+            style=style,
+        )
+
+    for kind, stats in run.pauses.by_kind.items():
+        row(kind, stats)
+    if len(run.pauses.by_kind) != 1:
+        row("all", run.pauses, style="bold")
+    return table
+
+
+def health_lines(run: RunResult) -> Text:
+    lines = Text()
+    lines.append("Throughput ", style="bold")
+    lines.append(_pct(run.throughput_pct))
+    window = f"{run.window_s / 60:g} min"
+    if run.throughput_worst_5min_pct is not None:
+        lines.append(
+            f"   worst {window}: {_pct(run.throughput_worst_5min_pct)}"
+            f" from {_num(run.throughput_worst_5min_start_s, 1)} s"
+        )
+    elif run.throughput_pct is not None:
+        lines.append(f"   worst {window}: – (run shorter than {window})", style="dim")
+    lines.append("\nFull GCs ", style="bold")
+    lines.append(f"{run.full_gc.count:,}   most in any {window}: {run.full_gc.max_per_5min:,}")
+    lines.append("\nOld Gen after GC ", style="bold")
+    old = run.old_gen
+    if old.saturation_last_pct is None and run.collector == "G1" and not run.heap_max_bytes:
+        lines.append("– (the maximum heap size is not in the log)")
+    elif old.saturation_last_pct is None:
+        lines.append("– (no per-generation sizes in the log: use -Xlog:gc*)")
+    else:
+        lines.append(
+            f"last {_num(old.saturation_last_pct)} %, max {_num(old.saturation_max_pct)} %,"
+            f" {_duration(old.time_above_threshold_s)} above {old.threshold_pct:g} %"
+        )
+    lines.append("\nAllocation ", style="bold")
+    lines.append(_num(run.allocation_rate_mb_s, 1, " MB/s"))
+    lines.append("   Promotion ", style="bold")
+    lines.append(
+        _num(run.promotion_rate_mb_s, 2, " MB/s")
+        if run.promotion_rate_mb_s is not None
+        else "– (no per-generation sizes)"
+    )
+    return lines
+
+
+def run_section(run: RunResult, total_runs: int) -> Group:
+    parts: list[RenderableType] = [run_header(run, total_runs), pause_table(run), health_lines(run)]
+    # The leak verdict and findings of this run are added here by their features.
+    return Group(*parts)
+
+
+def coverage_line(parse: ParseSummary) -> Text:
+    """Always shown: how much of the input gcscope understood."""
+    line = Text()
+    line.append("Parsed ", style="bold")
+    line.append(
+        f"{parse.files:,} file{'s' if parse.files != 1 else ''}, {parse.lines:,} lines,"
+        f" {parse.unknown_lines:,} unknown, coverage {_coverage(parse.coverage_pct)}"
+    )
+    if parse.unknown_lines:
+        line.stylize("yellow")
+    return line
+
+
+def _coverage(value: float | None) -> str:
+    if value is None:
+        return "–"
+    if value < 100 and value >= 99.99:
+        return f"{value:.4f} %"  # never round a partial coverage up to 100
+    return f"{value:.2f} %"
+
+
+def unknown_section(parse: ParseSummary) -> Group | None:
+    if not parse.unknown:
+        return None
+    shown = len(parse.unknown)
+    head = Text(
+        f"Unknown lines (first {shown} of {parse.unknown_lines:,}):"
+        if parse.unknown_lines > shown
+        else "Unknown lines:",
+        style="bold yellow",
+    )
+    items: list[RenderableType] = [head]
+    for item in parse.unknown:
+        where = f"{item.file}:{item.line}" if item.line is not None else str(item.file)
+        entry = Text(f"  {where}: ", style="bold")
+        entry.append(item.text, style="default")
+        items.append(entry)
+        if item.explanation:
+            items.append(Text("    " + item.explanation.replace("\n", "\n    "), style="dim"))
+    return Group(*items)
+
+
+def per_file_table(parse: ParseSummary) -> Table | None:
+    """Coverage per file, shown when several files were read and one has unknown lines."""
+    if len(parse.per_file) < 2 or not any(f.unknown_lines for f in parse.per_file):
+        return None
+    table = Table(box=None, pad_edge=False)
+    for name, justify in (
+        ("file", "left"),
+        ("lines", "right"),
+        ("unknown", "right"),
+        ("coverage", "right"),
+    ):
+        table.add_column(name, justify=justify)  # type: ignore[arg-type]
+    for f in parse.per_file:
+        table.add_row(f.file, f"{f.lines:,}", f"{f.unknown_lines:,}", _coverage(f.coverage_pct))
+    return table
+
+
+def summary_renderables(result: AnalysisResult) -> Iterator[RenderableType]:
+    if not result.runs:
+        yield Text("No GC events found in the input.", style="yellow")
+    for index, run in enumerate(result.runs):
+        if index:
+            yield Text("")
+        yield run_section(run, len(result.runs))
+    # Findings (gcscope.analysis rules) are printed here by their feature.
+    yield Text("")
+    yield coverage_line(result.parse)
+    for part in (per_file_table(result.parse), unknown_section(result.parse)):
+        if part is not None:
+            yield part
+
+
+def print_summary(result: AnalysisResult, file: IO[str] | None = None) -> None:
+    # soft_wrap: lines are never folded (a folded raw log line would misplace its caret);
+    # tables still fit the width.
+    console = Console(file=file or sys.stdout, highlight=False, soft_wrap=True)
+    for part in summary_renderables(result):
+        console.print(part)
+
+
+def print_parse_line(result: AnalysisResult, file: IO[str] | None = None) -> None:
+    """The coverage line alone (stderr under --json, so stdout stays pure JSON)."""
+    console = Console(file=file or sys.stderr, highlight=False, soft_wrap=True)
+    console.print(coverage_line(result.parse))
+
+
+# --- progress -------------------------------------------------------------------------------------
+
+
+class ProgressBar:
+    """A `progress(bytes_done, bytes_total)` callback for the ingest that draws a bar on
+    stderr, only when stderr is a terminal and the input is large enough to wait for.
+
+    Use as a context manager so the bar is removed however the read ends.
+    """
+
+    def __init__(self, stream: IO[str] | None = None, min_bytes: int = PROGRESS_MIN_BYTES):
+        self.stream = stream or sys.stderr
+        self.min_bytes = min_bytes
+        self.enabled = bool(getattr(self.stream, "isatty", lambda: False)())
+        self._progress: Any = None
+        self._task: Any = None
+
+    def __call__(self, bytes_done: int, bytes_total: int) -> None:
+        if not self.enabled or not bytes_total or bytes_total < self.min_bytes:
+            return
+        if self._progress is None:
+            from rich.progress import (
+                BarColumn,
+                DownloadColumn,
+                Progress,
+                TextColumn,
+                TimeRemainingColumn,
+                TransferSpeedColumn,
+            )
+
+            self._progress = Progress(
+                TextColumn("reading"),
+                BarColumn(),
+                DownloadColumn(),
+                TransferSpeedColumn(),
+                TimeRemainingColumn(),
+                console=Console(file=self.stream),
+                transient=True,
+            )
+            self._progress.start()
+            self._task = self._progress.add_task("read", total=bytes_total)
+        self._progress.update(self._task, completed=bytes_done, total=bytes_total)
+
+    def close(self) -> None:
+        if self._progress is not None:
+            self._progress.stop()
+            self._progress = None
+
+    def __enter__(self) -> Self:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
