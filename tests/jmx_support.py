@@ -1,0 +1,166 @@
+"""Helpers for the live-JVM tests: compile the Java target, start JVMs on loopback, run gcscope.
+
+Every wait is bounded; every JVM started here is killed by the fixture that started it.
+"""
+
+from __future__ import annotations
+
+import glob
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+SOURCE = ROOT / "tests" / "java" / "JmxTarget.java"
+BUILD = ROOT / "tests" / ".build" / "jmxtarget"
+
+JAVA = shutil.which("java")
+JAVAC = shutil.which("javac")
+_j25 = sorted(glob.glob("/usr/lib/jvm/*25*/bin/java"))
+JAVA25 = _j25[-1] if _j25 else None
+
+
+def compile_target() -> Path:
+    """javac the target once per source change (into tests/.build, git-ignored)."""
+    stamp = BUILD / ".source-mtime"
+    mtime = str(SOURCE.stat().st_mtime_ns)
+    if stamp.exists() and stamp.read_text() == mtime and (BUILD / "JmxTarget.class").exists():
+        return BUILD
+    BUILD.mkdir(parents=True, exist_ok=True)
+    subprocess.run(
+        [JAVAC, "--release", "11", "-d", str(BUILD), str(SOURCE)], check=True, timeout=120
+    )
+    stamp.write_text(mtime)
+    return BUILD
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def jmx_flags(
+    port: int,
+    *,
+    auth: bool = False,
+    password_file: str | None = None,
+    access_file: str | None = None,
+) -> list[str]:
+    flags = [
+        f"-Dcom.sun.management.jmxremote.port={port}",
+        f"-Dcom.sun.management.jmxremote.rmi.port={port}",
+        f"-Dcom.sun.management.jmxremote.authenticate={'true' if auth else 'false'}",
+        "-Dcom.sun.management.jmxremote.ssl=false",
+        "-Dcom.sun.management.jmxremote.host=127.0.0.1",
+        "-Djava.rmi.server.hostname=127.0.0.1",
+    ]
+    if password_file:
+        flags.append(f"-Dcom.sun.management.jmxremote.password.file={password_file}")
+    if access_file:
+        flags.append(f"-Dcom.sun.management.jmxremote.access.file={access_file}")
+    return flags
+
+
+class Target:
+    """A running JmxTarget JVM (killed by `stop`)."""
+
+    def __init__(self, proc: subprocess.Popen, port: int | None):
+        self.proc = proc
+        self.port = port
+        self.pid = proc.pid
+
+    @property
+    def address(self) -> str:
+        return f"127.0.0.1:{self.port}"
+
+    def stop(self) -> None:
+        if self.proc.poll() is None:
+            self.proc.kill()
+        try:
+            self.proc.wait(10)
+        except subprocess.TimeoutExpired:
+            pass
+
+
+def start_target(
+    *jvm_flags: str,
+    java: str | None = None,
+    mode: str = "steady",
+    seconds: float = 120,
+    leak_kb_per_s: int = 0,
+    jmx: bool = True,
+    heap: str = "-Xmx64m",
+    extra_jmx: dict | None = None,
+) -> Target:
+    classes = compile_target()
+    port = free_port() if jmx else None
+    command = [java or JAVA, heap, *jvm_flags]
+    if jmx:
+        command += jmx_flags(port, **(extra_jmx or {}))
+    command += ["-cp", str(classes), "JmxTarget", "--mode", mode, "--seconds", str(seconds)]
+    if leak_kb_per_s:
+        command += ["--leak-kb-per-s", str(leak_kb_per_s)]
+    proc = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    target = Target(proc, port)
+    line = _readline(proc, 30)
+    if line.strip() != "READY":
+        target.stop()
+        raise RuntimeError(f"target did not start: {line!r} {proc.stderr.read()[:2000]}")
+    if jmx:
+        _wait_port(port, 15)
+    return target
+
+
+def _readline(proc: subprocess.Popen, timeout_s: float) -> str:
+    import threading
+
+    box: list[str] = []
+    reader = threading.Thread(target=lambda: box.append(proc.stdout.readline()), daemon=True)
+    reader.start()
+    reader.join(timeout_s)
+    return box[0] if box else ""
+
+
+def _wait_port(port: int, timeout_s: float) -> None:
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline:
+        with socket.socket() as s:
+            s.settimeout(0.5)
+            if s.connect_ex(("127.0.0.1", port)) == 0:
+                return
+        time.sleep(0.05)
+    raise RuntimeError(f"JMX port {port} never opened")
+
+
+def gcscope(
+    *args: str, timeout: float = 120, env: dict | None = None, **kwargs
+) -> subprocess.CompletedProcess:
+    """Run the gcscope CLI in a fresh Python process (its own in-process JVM)."""
+    full_env = {**os.environ, "PYTHONPATH": str(ROOT), **(env or {})}
+    return subprocess.run(
+        [sys.executable, "-m", "gcscope.cli", *args],
+        check=False,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        env=full_env,
+        cwd=ROOT,
+        **kwargs,
+    )
+
+
+def gcscope_popen(*args: str, env: dict | None = None) -> subprocess.Popen:
+    full_env = {**os.environ, "PYTHONPATH": str(ROOT), **(env or {})}
+    return subprocess.Popen(
+        [sys.executable, "-m", "gcscope.cli", *args],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env=full_env,
+        cwd=ROOT,
+    )
