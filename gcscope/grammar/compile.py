@@ -9,6 +9,9 @@ The regex dialect is the common subset of Rust's `regex` crate (polars) and Pyth
 from __future__ import annotations
 
 import dataclasses
+import hashlib
+import os
+import pickle
 import re
 from functools import lru_cache
 from pathlib import Path
@@ -26,7 +29,8 @@ class CompiledRule:
     yields: str
     body_regex: str  # message regex with named groups, unanchored
     fields: tuple[tuple[str, str], ...]  # (field name, conversion) in group order
-    anchor: str | None  # a literal every matching message contains
+    anchor: str | None  # a literal every matching message contains: the engine's prefilter
+    also: tuple[str, ...]  # further literals every match contains, checked on the kept rows
     tags: tuple[str, ...] | None
     level: str | None
     constants: tuple[tuple[str, str], ...]
@@ -62,12 +66,12 @@ class _Compiler:
         if isinstance(item, dsl.Literal):
             return re.escape(item.text).replace("\\ ", " ")
         if isinstance(item, dsl.TokenRef):
-            return f"(?:{self.token(item.name).pattern})"
+            return f"(?:{_ascii(self.token(item.name).pattern)})"
         if isinstance(item, dsl.SkipTo):
             return ".*?"
         if isinstance(item, dsl.InlineRegex):
             _check_regex(item.pattern, self.where)
-            return f"(?:{item.pattern})"
+            return f"(?:{_ascii(item.pattern)})"
         if isinstance(item, dsl.Field):
             if any(name == item.name for name, _ in self.fields):
                 raise GrammarError(f"field {item.name!r} captured twice in one rule", file=self.where)
@@ -92,6 +96,12 @@ class _Compiler:
             raise GrammarError(f"unknown token {name!r}", file=self.where) from None
 
 
+def _ascii(pattern: str) -> str:
+    """HotSpot writes ASCII: ASCII classes keep the regex automata small (\\d is Unicode-wide)."""
+    return (pattern.replace(r"\d", "[0-9]").replace(r"\S", r"[^ \t]")
+            .replace(r"\w", "[A-Za-z0-9_]").replace(r"\s", r"[ \t]"))
+
+
 def _check_regex(pattern: str, where: str) -> None:
     # Groups inside token patterns would shift field numbering and are not portable: refuse them.
     bare = re.sub(r"\[(?:\\.|[^\]])*\]", "", re.sub(r"\\.", "", pattern))
@@ -103,27 +113,60 @@ def _check_regex(pattern: str, where: str) -> None:
         raise GrammarError(f"bad regex {pattern!r}: {exc}", file=where) from None
 
 
+def _leading_literal(item) -> str:
+    """The literal text every match of `item` starts with ("" if none)."""
+    if isinstance(item, dsl.Literal):
+        return item.text
+    if isinstance(item, dsl.Field):
+        return _leading_literal(item.element)
+    if isinstance(item, dsl.Sequence):
+        return _leading_literal(item.items[0]) if item.items else ""
+    if isinstance(item, dsl.Alternation):
+        prefixes = [_leading_literal(option) for option in item.options]
+        common = prefixes[0]
+        for prefix in prefixes[1:]:
+            while not prefix.startswith(common):
+                common = common[:-1]
+        return common
+    return ""
+
+
 def mandatory_literals(seq: dsl.Sequence) -> list[str]:
-    """Literal runs every match must contain (outside optional parts and alternations)."""
+    """Literal runs every match must contain, in order (optional parts and tokens break runs).
+
+    An alternation (or a field capturing one) contributes the prefix all its options share:
+    `") " name:("Pause Young" | "Pause Full")` yields the run `") Pause "`.
+    """
     runs, current = [], ""
     for item in seq.items:
         if isinstance(item, dsl.Literal):
             current += item.text
-        else:
-            if current:
-                runs.append(current)
-            current = ""
+            continue
+        if isinstance(item, dsl.Field) and isinstance(item.element, dsl.Literal):
+            current += item.element.text
+            continue
+        lead = _leading_literal(item) if isinstance(item, (dsl.Field, dsl.Alternation)) else ""
+        current += lead
+        if current:
+            runs.append(current)
+        current = ""
     if current:
         runs.append(current)
     return runs
 
 
-def _anchor(rule: dsl.Rule) -> str | None:
+def _anchors(rule: dsl.Rule) -> tuple[str | None, tuple[str, ...]]:
+    """The best literal anchor, and up to two more literals that narrow the candidates."""
     literals = mandatory_literals(rule.match)
-    if not literals:
-        return None
-    best = max(literals, key=len)
-    return best if len(best.strip()) >= 3 else None
+    # "GC(" starts most lines of a log: it filters nothing. Prefer any other literal.
+    useful = sorted(
+        {lit for lit in literals if lit.strip() not in ("GC(", ")", "(", "")},
+        key=lambda lit: (-len(lit.strip()), lit),
+    )
+    useful = [lit for lit in useful if len(lit.strip()) >= 2]
+    if not useful or len(useful[0].strip()) < 3:
+        return None, ()
+    return useful[0], tuple(useful[1:3])
 
 
 def compile_grammar(grammar: dsl.GrammarFile, shared_tokens: dict[str, dsl.Token]) -> CompiledGrammar:
@@ -141,7 +184,8 @@ def compile_grammar(grammar: dsl.GrammarFile, shared_tokens: dict[str, dsl.Token
                 yields=rule.yields,
                 body_regex=body,
                 fields=tuple(compiler.fields),
-                anchor=_anchor(rule),
+                anchor=_anchors(rule)[0],
+                also=_anchors(rule)[1],
                 tags=rule.tags,
                 level=rule.level,
                 constants=rule.constants,
@@ -176,12 +220,43 @@ class GrammarSet:
         raise KeyError(name)
 
 
+def _cache_path(files: list[Path]) -> Path:
+    digest = hashlib.sha256()
+    for path in files:
+        digest.update(path.name.encode())
+        digest.update(path.read_bytes())
+    digest.update(Path(__file__).read_bytes())  # a compiler change invalidates the cache too
+    digest.update(Path(dsl.__file__).read_bytes())
+    base = Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache")
+    return base / "gcscope" / f"grammars-{digest.hexdigest()[:20]}.pickle"
+
+
 @lru_cache(maxsize=4)
 def load_grammars(directory: Path = GRAMMAR_DIR) -> GrammarSet:
+    """Read and compile every grammar file (cached on disk: reading them costs ~0.3 s)."""
     directory = Path(directory)
     files = sorted(directory.glob("*.grammar"))
     if not files:
         raise GrammarError("no grammar files found", file=str(directory))
+    cache = _cache_path(files)
+    try:
+        with open(cache, "rb") as stream:
+            return pickle.load(stream)
+    except (OSError, pickle.PickleError, EOFError, AttributeError, ImportError):
+        pass
+    grammars = _compile_files(files)
+    try:
+        cache.parent.mkdir(parents=True, exist_ok=True)
+        temporary = cache.with_suffix(f".{os.getpid()}.tmp")
+        with open(temporary, "wb") as stream:
+            pickle.dump(grammars, stream, protocol=pickle.HIGHEST_PROTOCOL)
+        os.replace(temporary, cache)
+    except OSError:
+        pass  # a read-only home is fine: we compile every time
+    return grammars
+
+
+def _compile_files(files: list[Path]) -> GrammarSet:
     parsed = [dsl.read_grammar(path) for path in files]
     shared: dict[str, dsl.Token] = {}
     for grammar in parsed:

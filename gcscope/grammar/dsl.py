@@ -26,9 +26,13 @@ from __future__ import annotations
 import dataclasses
 from pathlib import Path
 
-import pyparsing as pp
+from functools import lru_cache
+from typing import TYPE_CHECKING
 
 from gcscope.errors import GrammarError
+
+if TYPE_CHECKING:  # pyparsing is imported only when grammar files are read (not on a cache hit)
+    import pyparsing as pp
 
 # Conversions a token may declare; the compiler knows how to run each one vectorised.
 CONVERSIONS = ("str", "int", "float", "bytes", "ms", "s", "regions")
@@ -134,7 +138,10 @@ class GrammarFile:
 # --- the pyparsing grammar of grammar files --------------------------------------------------
 
 
+@lru_cache(maxsize=1)
 def _element_parser() -> pp.ParserElement:
+    import pyparsing as pp
+
     string = pp.QuotedString('"', esc_char="\\", unquote_results=True)
     regex = pp.QuotedString("/", esc_char=None, esc_quote="\\/", unquote_results=True)
     ident = pp.Word(pp.alphas + "_", pp.alphanums + "_")
@@ -159,9 +166,6 @@ def _element_parser() -> pp.ParserElement:
     item = pp.Group(field | atom_noname)
     expr <<= pp.OneOrMore(item)
     return expr
-
-
-_ELEMENT = _element_parser()
 
 
 def _build(parsed, where: str):
@@ -201,8 +205,10 @@ def _build_item(item, where: str):
 
 
 def parse_match(text: str, where: str = "<match>") -> Sequence:
+    import pyparsing as pp
+
     try:
-        parsed = _ELEMENT.parse_string(text, parse_all=True)
+        parsed = _element_parser().parse_string(text, parse_all=True)
     except pp.ParseBaseException as exc:
         raise GrammarError(
             f"bad match expression at column {exc.column}: {exc.msg}\n  {text}\n  {' ' * (exc.column - 1)}^",
@@ -248,28 +254,38 @@ def _blocks(path: Path):
         yield block
 
 
-_TOKEN_HEADER = (
-    pp.Keyword("token")
-    + pp.Word(pp.alphas.upper() + "_", pp.alphanums.upper() + "_")("name")
-    + pp.QuotedString("/", esc_char=None, esc_quote="\\/")("pattern")
-    + pp.Keyword("as")
-    + pp.one_of(" ".join(CONVERSIONS))("conversion")
-)
-_RULE_HEADER = (
-    pp.Keyword("rule")
-    + pp.Word(pp.alphas + "_", pp.alphanums + "_")("name")
-    + pp.Keyword("yields")
-    + pp.one_of(" ".join(RECORD_TYPES))("yields")
-)
-_SET = (
-    pp.Keyword("set")
-    + pp.Word(pp.alphas + "_", pp.alphanums + "_")("field")
-    + pp.Suppress("=")
-    + pp.QuotedString('"', esc_char="\\")("value")
-)
+@lru_cache(maxsize=1)
+def _headers():
+    import pyparsing as pp
+
+    token = (
+        pp.Keyword("token")
+        + pp.Word(pp.alphas.upper() + "_", pp.alphanums.upper() + "_")("name")
+        + pp.QuotedString("/", esc_char=None, esc_quote="\\/")("pattern")
+        + pp.Keyword("as")
+        + pp.one_of(" ".join(CONVERSIONS))("conversion")
+    )
+    rule = (
+        pp.Keyword("rule")
+        + pp.Word(pp.alphas + "_", pp.alphanums + "_")("name")
+        + pp.Keyword("yields")
+        + pp.one_of(" ".join(RECORD_TYPES))("yields")
+    )
+    setting = (
+        pp.Keyword("set")
+        + pp.Word(pp.alphas + "_", pp.alphanums + "_")("field")
+        + pp.Suppress("=")
+        + pp.QuotedString('"', esc_char="\\")("value")
+    )
+    kinds_row = pp.QuotedString('"', esc_char="\\") + pp.Word(pp.alphanums + "_")
+    quoted = pp.QuotedString('"', esc_char="\\")
+    return token, rule, setting, kinds_row, quoted
 
 
 def read_grammar(path: Path) -> GrammarFile:
+    import pyparsing as pp
+
+    token_header, _, _, kinds_row, quoted = _headers()
     path = Path(path)
     grammar = GrammarFile(path.stem, path, ("*",), (), {}, [], [])
     for number, header, body in _blocks(path):
@@ -282,10 +298,10 @@ def read_grammar(path: Path) -> GrammarFile:
                 grammar.collectors = tuple(c.strip() for c in header.split(None, 1)[1].split(","))
             elif keyword == "detect":
                 text = " ".join([header] + [line for _, line in body])
-                literals = pp.QuotedString('"', esc_char="\\").search_string(text)
+                literals = quoted.search_string(text)
                 grammar.detect = tuple(found[0] for found in literals)
             elif keyword == "token":
-                parsed = _TOKEN_HEADER.parse_string(header, parse_all=True)
+                parsed = token_header.parse_string(header, parse_all=True)
                 if parsed["name"] in grammar.tokens:
                     raise GrammarError(f"token {parsed['name']} defined twice", file=where)
                 grammar.tokens[parsed["name"]] = Token(
@@ -296,9 +312,7 @@ def read_grammar(path: Path) -> GrammarFile:
             elif keyword == "kinds":
                 entries = []
                 for line_number, line in body:
-                    row = (pp.QuotedString('"', esc_char="\\") + pp.Word(pp.alphanums + "_")).parse_string(
-                        line, parse_all=True
-                    )
+                    row = kinds_row.parse_string(line, parse_all=True)
                     entries.append((row[0], row[1]))
                 grammar.kinds.append(KindTable(header.split()[1], tuple(entries), where))
             else:
@@ -309,7 +323,8 @@ def read_grammar(path: Path) -> GrammarFile:
 
 
 def _read_rule(header: str, body: list[tuple[int, str]], where: str) -> Rule:
-    parsed = _RULE_HEADER.parse_string(header, parse_all=True)
+    _, rule_header, setting, _, _ = _headers()
+    parsed = rule_header.parse_string(header, parse_all=True)
     tags = level = None
     constants = []
     match_parts: list[str] = []
@@ -324,7 +339,7 @@ def _read_rule(header: str, body: list[tuple[int, str]], where: str) -> Rule:
             level = line.split()[1]
             continuing = None
         elif word == "set":
-            s = _SET.parse_string(line, parse_all=True)
+            s = setting.parse_string(line, parse_all=True)
             constants.append((s["field"], s["value"]))
             continuing = None
         elif word == "match":

@@ -108,7 +108,7 @@ class IngestResult:
 class _FileResult:
     source: sources_mod.Source
     report: FileReport
-    records: pl.DataFrame | None
+    records: list[pl.DataFrame]  # one frame per (chunk, rule)
     first_uptime_s: float | None
     first_time: object | None
     unknown: list[UnknownLine]
@@ -173,14 +173,21 @@ def _read_file(source: sources_mod.Source, grammars: GrammarSet, wanted: frozens
     if plan is None:
         raise InputError("empty file: no log lines", file=source.name)
     report.truncated_last_line = not last_chunk.endswith(b"\n")
-    merged = pl.concat(records, how="diagonal_relaxed") if records else None
-    first_uptime = first_time = None
-    if merged is not None:
-        if "uptime_s" in merged.columns:
-            first_uptime = merged.get_column("uptime_s").drop_nulls().first()
-        if "time" in merged.columns:
-            first_time = merged.get_column("time").drop_nulls().first()
-    return _FileResult(source, report, merged, first_uptime, first_time, unknown, decorations)
+    first_uptime, first_time = _first_stamps(records)
+    return _FileResult(source, report, records, first_uptime, first_time, unknown, decorations)
+
+
+def _first_stamps(records: list[pl.DataFrame]) -> tuple[float | None, object | None]:
+    """Uptime and time of the earliest record that has them (for ordering a rotated set)."""
+    best: dict[str, tuple[int, object]] = {}
+    for frame in records:
+        for column in ("uptime_s", "time"):
+            if column in frame.columns:
+                row = frame.select(LINE_NO, column).drop_nulls().head(1)
+                if row.height and (column not in best or row.item(0, 0) < best[column][0]):
+                    best[column] = (row.item(0, 0), row.item(0, 1))
+    return (best["uptime_s"][1] if "uptime_s" in best else None,
+            best["time"][1] if "time" in best else None)
 
 
 def _order_set(files: list[_FileResult]) -> list[_FileResult]:
@@ -232,14 +239,12 @@ def read_events(paths: Iterable[str] | str, *, max_unknown: int = 20,
         frames = []
         for index, result in enumerate(results):
             reports.append(result.report)
-            if result.records is not None:
-                frames.append(result.records.with_columns(
-                    pl.lit(index).alias(FILE_IDX), pl.lit(result.source.name).alias(model.SOURCE_FILE)
-                ))
+            frames.extend(frame.with_columns(pl.lit(index, dtype=pl.UInt32).alias(FILE_IDX))
+                          for frame in result.records)
         if not frames:
             continue
         set_events, set_runs = assemble(
-            pl.concat(frames, how="diagonal_relaxed"), grammars, set_key, len(runs)
+            frames, grammars, set_key, len(runs), [r.source.name for r in results]
         )
         events.append(set_events)
         runs.extend(set_runs)

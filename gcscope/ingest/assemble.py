@@ -5,6 +5,9 @@ yields an event (a pause summary, a cycle's end) is its anchor, and every attrib
 (generations, metaspace, CPU…) joins the event of the same run and GC id that follows it, or
 the one before it when none follows. Nothing here knows a collector: kinds and units come
 from the grammars.
+
+Records stay narrow (one frame per rule) until the end: a wide frame of every record would
+cost more memory than the log.
 """
 
 from __future__ import annotations
@@ -22,84 +25,112 @@ EVENT_RECORDS = {
     "safepoint": model.SAFEPOINT,
     "heap_sample": model.HEAP_SAMPLE,
 }
-ORDER = "_order"  # position of a record in the run's line order
+ORDER = "_order"  # position of a record in the set: file index × 2^32 + line number
 FILE_IDX = "_file_idx"
 RESTART_TOLERANCE_S = 1.0  # threads log slightly out of order; a real restart goes back far more
 _REGION_SIZES = [2**k for k in range(20, 30)]  # G1: 1 MB … 512 MB
+_BOOKKEEPING = {ORDER, RULE, LINE_NO, FILE_IDX, model.SOURCE_FILE, model.RUN_ID, model.GC_ID,
+                "uptime_s", "time", "_priority"}
 
 
-def _rule_table(grammars: GrammarSet) -> pl.DataFrame:
-    return pl.DataFrame(
-        {
-            "_priority": list(range(len(grammars.rules))),
-            RULE: [r.name for r in grammars.rules],
-            "_yields": [r.yields for r in grammars.rules],
-            "_grammar": [r.grammar for r in grammars.rules],
-        }
-    )
-
-
-def assemble(records: pl.DataFrame, grammars: GrammarSet, set_name: str,
-             first_run_id: int) -> tuple[pl.DataFrame, list[dict]]:
+def assemble(frames: list[pl.DataFrame], grammars: GrammarSet, set_name: str,
+             first_run_id: int, files: list[str]) -> tuple[pl.DataFrame, list[dict]]:
     """Turn one rotated set's records (files already in time order) into events and runs.
 
-    `records` holds RULE, LINE_NO, FILE_IDX, model.SOURCE_FILE, uptime_s, time and the fields.
+    `frames`: one frame per (file, rule) with RULE, LINE_NO, FILE_IDX, uptime_s/time and fields.
+    `files`: the set's file names in order (FILE_IDX indexes it).
     """
-    if records.height == 0:
+    yields = {rule.name: rule.yields for rule in grammars.rules}
+    priority = {rule.name: index for index, rule in enumerate(grammars.rules)}
+    by_type: dict[str, list[pl.DataFrame]] = {}
+    for frame in frames:
+        rule = frame.get_column(RULE).item(0)
+        kind = "event" if yields[rule] in EVENT_RECORDS else yields[rule]
+        by_type.setdefault(kind, []).append(
+            frame.with_columns(
+                (pl.col(FILE_IDX).cast(pl.Int64) * (1 << 32) + pl.col(LINE_NO).cast(pl.Int64)).alias(ORDER),
+                pl.lit(priority[rule]).alias("_priority"),
+                pl.lit(yields[rule]).alias("_yields"),
+            )
+        )
+    events = _concat(by_type.get("event", []))
+    init = _concat(by_type.get("init", []))
+    attributes = _concat(by_type.get("attribute", []))
+    if events is None and init is None:
         return model.empty_events(), []
-    records = (
-        records.join(_rule_table(grammars), on=RULE, how="left")
-        .sort(FILE_IDX, LINE_NO, "_priority")
-        # When two active grammars read the same line (e.g. Parallel and Serial pause lines in
-        # a file that names neither collector), the first rule in priority order keeps it.
-        .unique(subset=[FILE_IDX, LINE_NO], keep="first", maintain_order=True)
-        .with_row_index(ORDER)
-    )
-    records = _split_runs(records, first_run_id)
-    events = _events(records, grammars)
-    events = _attach_attributes(events, records)
-    runs = _run_meta(records, set_name)
+
+    breaks = _run_breaks(events, init)
+    events = _with_run(events, breaks, first_run_id)
+    init = _with_run(init, breaks, first_run_id)
+    attributes = _with_run(attributes, breaks, first_run_id)
+
+    runs = _run_meta(events, init, set_name, first_run_id, len(breaks) + 1, files)
+    if events is None:
+        return model.empty_events(), runs
+    events = _events(events, grammars)
+    if attributes is not None:
+        events = _attach_attributes(events, attributes)
     events = _regions_to_bytes(events, runs)
-    events = events.sort(model.RUN_ID, ORDER).drop(ORDER)
     for run in runs:
         _finish_run(run, grammars)
+    events = events.with_columns(
+        pl.col(FILE_IDX).replace_strict(dict(enumerate(files)), return_dtype=pl.String).alias(model.SOURCE_FILE)
+    ).sort(ORDER)
     return model.conform_events(events), runs
 
 
-def _split_runs(records: pl.DataFrame, first_run_id: int) -> pl.DataFrame:
-    """A JVM start line ("Using G1") after collections, or uptime going back, starts a new run.
+def _concat(frames: list[pl.DataFrame]) -> pl.DataFrame | None:
+    if not frames:
+        return None
+    frame = pl.concat(frames, how="diagonal_relaxed")
+    # When two active grammars read the same line (e.g. Parallel and Serial pause lines in a
+    # file that names neither collector), the first rule in priority order keeps it.
+    return frame.sort(ORDER, "_priority").unique(subset=[ORDER], keep="first", maintain_order=True)
 
-    Start-up lines printed before "Using …" (gc+heap=debug sizing) stay in the run they open.
-    """
+
+def _run_breaks(events: pl.DataFrame | None, init: pl.DataFrame | None) -> list[int]:
+    """ORDER positions where a new JVM run starts: a start line ("Using G1") after
+    collections, or uptime going back. Start-up lines before "Using …" stay in its run."""
+    parts = [
+        frame.select(ORDER, RULE, "_yields", *(["uptime_s"] if "uptime_s" in frame.columns else []))
+        for frame in (events, init) if frame is not None
+    ]
+    skeleton = pl.concat(parts, how="diagonal_relaxed").sort(ORDER)
     is_event = pl.col("_yields").is_in(list(EVENT_RECORDS))
     is_start = pl.col(RULE) == "using_collector"
     events_so_far = is_event.cast(pl.UInt32).cum_sum()
-    # events seen before the previous start line (or before the file began)
     events_at_previous_start = (
         pl.when(is_start).then(events_so_far).otherwise(None).forward_fill().shift(1).fill_null(0)
     )
     breaks = is_start & (events_so_far > events_at_previous_start)
-    if "uptime_s" in records.columns:
+    if "uptime_s" in skeleton.columns:
         previous = pl.col("uptime_s").forward_fill().shift(1)
         breaks = breaks | (pl.col("uptime_s") < previous - RESTART_TOLERANCE_S)
-    return records.with_columns(
-        (pl.lit(first_run_id) + breaks.fill_null(False).cum_sum()).cast(pl.UInt32).alias(model.RUN_ID)
-    )
+    return skeleton.filter(breaks.fill_null(False)).get_column(ORDER).to_list()
+
+
+def _with_run(frame: pl.DataFrame | None, breaks: list[int], first_run_id: int) -> pl.DataFrame | None:
+    if frame is None:
+        return None
+    # a record's run: the number of breaks at or before its position
+    starts = pl.Series("starts", breaks, dtype=pl.Int64)
+    index = starts.search_sorted(frame.get_column(ORDER), side="right")
+    return frame.with_columns((pl.lit(first_run_id) + index).cast(pl.UInt32).alias(model.RUN_ID))
 
 
 def _kind_expr(grammars: GrammarSet) -> pl.Expr:
     expr = None
     for grammar in grammars.grammars:
         for prefix, value in grammar.kinds.get("name", ()):
-            condition = (pl.col("_grammar") == grammar.name) & pl.col(model.NAME).str.starts_with(prefix)
+            rules = [rule.name for rule in grammar.rules]
+            condition = pl.col(RULE).is_in(rules) & pl.col(model.NAME).str.starts_with(prefix)
             expr = pl.when(condition).then(pl.lit(value)) if expr is None else expr.when(condition).then(pl.lit(value))
     if expr is None:
         return pl.lit(None, dtype=pl.String)
     return expr.otherwise(pl.when(pl.col("_yields") == "pause").then(pl.lit("other")))
 
 
-def _events(records: pl.DataFrame, grammars: GrammarSet) -> pl.DataFrame:
-    events = records.filter(pl.col("_yields").is_in(list(EVENT_RECORDS)))
+def _events(events: pl.DataFrame, grammars: GrammarSet) -> pl.DataFrame:
     if model.NAME not in events.columns:
         events = events.with_columns(pl.lit(None, dtype=pl.String).alias(model.NAME))
     duration_s = (
@@ -122,15 +153,12 @@ def _events(records: pl.DataFrame, grammars: GrammarSet) -> pl.DataFrame:
     return events.with_columns(exprs)
 
 
-def _attach_attributes(events: pl.DataFrame, records: pl.DataFrame) -> pl.DataFrame:
-    attributes = records.filter(pl.col("_yields") == "attribute")
-    if attributes.height == 0 or events.height == 0 or model.GC_ID not in events.columns:
+def _attach_attributes(events: pl.DataFrame, attributes: pl.DataFrame) -> pl.DataFrame:
+    if model.GC_ID not in events.columns or model.GC_ID not in attributes.columns:
         return events
-    bookkeeping = {ORDER, RULE, LINE_NO, FILE_IDX, model.SOURCE_FILE, model.RUN_ID, model.GC_ID,
-                   "uptime_s", "time", "_yields", "_grammar"}
     value_columns = [
         c for c in attributes.columns
-        if c not in bookkeeping and not attributes.get_column(c).is_null().all()
+        if c not in _BOOKKEEPING and c != "_yields" and not attributes.get_column(c).is_null().all()
     ]
     if not value_columns:
         return events
@@ -141,56 +169,61 @@ def _attach_attributes(events: pl.DataFrame, records: pl.DataFrame) -> pl.DataFr
     keyed = []
     for strategy in ("forward", "backward"):
         keyed.append(
-            attributes.join_asof(
+            attributes.select(ORDER, model.RUN_ID, model.GC_ID).join_asof(
                 targets.with_columns(pl.col("_target").alias("_at")),
                 left_on=ORDER, right_on="_at", by=[model.RUN_ID, model.GC_ID], strategy=strategy,
-                check_sortedness=False,  # both sides are sorted by ORDER above
-            ).select(ORDER, "_target")
+                check_sortedness=False,  # both sides are sorted by position above
+            ).get_column("_target")
         )
-    chosen = keyed[0].join(keyed[1], on=ORDER, suffix="_before").select(
-        ORDER, pl.coalesce("_target", "_target_before").alias("_target")
-    )
     joined = (
-        attributes.join(chosen, on=ORDER)
+        attributes.select(value_columns)
+        .with_columns(pl.coalesce(keyed[0], keyed[1]).alias("_target"))
         .filter(pl.col("_target").is_not_null())
         .group_by("_target")
         .agg([pl.col(c).drop_nulls().first() for c in value_columns])
     )
     events = events.join(joined, left_on=ORDER, right_on="_target", how="left", suffix="_attr")
     # A value on the anchor line itself wins over one from an attribute line.
-    merged = [
-        pl.coalesce(c, f"{c}_attr").alias(c) for c in value_columns if f"{c}_attr" in events.columns
-    ]
-    return events.with_columns(merged).drop([f"{c}_attr" for c in value_columns if f"{c}_attr" in events.columns])
+    clashing = [c for c in value_columns if f"{c}_attr" in events.columns]
+    return events.with_columns(
+        [pl.coalesce(c, f"{c}_attr").alias(c) for c in clashing]
+    ).drop([f"{c}_attr" for c in clashing])
 
 
-def _run_meta(records: pl.DataFrame, set_name: str) -> list[dict]:
-    init_columns = [
-        key for key in model.RUN_META_KEYS
-        if key in records.columns and key not in (model.RUN_ID,)
-    ]
+def _first_values(frame: pl.DataFrame, keys: list[str]) -> dict:
+    return frame.select([pl.col(k).drop_nulls().first() for k in keys]).row(0, named=True)
+
+
+def _run_meta(events: pl.DataFrame | None, init: pl.DataFrame | None, set_name: str,
+              first_run_id: int, count: int, files: list[str]) -> list[dict]:
     runs = []
-    for (run_id,), run_records in records.group_by(model.RUN_ID, maintain_order=True):
+    for run_id in range(first_run_id, first_run_id + count):
         meta: dict = {key: None for key in model.RUN_META_KEYS}
-        meta[model.RUN_ID] = int(run_id)
+        meta[model.RUN_ID] = run_id
         meta["source_set"] = set_name
-        init = run_records.filter(pl.col("_yields") == "init")
-        for key in init_columns:
-            values = init.get_column(key).drop_nulls()
+        parts = [f.filter(pl.col(model.RUN_ID) == run_id) for f in (events, init) if f is not None]
+        parts = [p for p in parts if p.height]
+        if not parts:
+            continue
+        run_init = init.filter(pl.col(model.RUN_ID) == run_id) if init is not None else None
+        if run_init is not None and run_init.height:
+            keys = [k for k in model.RUN_META_KEYS if k in run_init.columns and k != model.RUN_ID]
+            meta.update({k: v for k, v in _first_values(run_init, keys).items() if v is not None})
+        rules = pl.concat([p.select(RULE) for p in parts]).get_column(RULE).unique().to_list()
+        meta["_rules"] = rules
+        file_indexes = sorted(set(pl.concat([p.select(FILE_IDX) for p in parts]).get_column(FILE_IDX).to_list()))
+        meta["files"] = [files[i] for i in file_indexes]
+        uptimes = [p.get_column("uptime_s") for p in parts if "uptime_s" in p.columns]
+        if uptimes:
+            values = pl.concat(uptimes).drop_nulls()
             if values.len():
-                meta[key] = values.item(0)
-        grammars_seen = run_records.filter(pl.col("_grammar") != "common").get_column("_grammar").unique(maintain_order=True)
-        meta["_grammars"] = grammars_seen.to_list()
-        meta["files"] = run_records.get_column(model.SOURCE_FILE).unique(maintain_order=True).to_list()
-        if "uptime_s" in run_records.columns:
-            uptimes = run_records.get_column("uptime_s").drop_nulls()
-            if uptimes.len():
-                meta["start_uptime_s"] = float(uptimes.min())
-                meta["end_uptime_s"] = float(uptimes.max())
-        if "time" in run_records.columns:
-            times = run_records.get_column("time").drop_nulls()
-            if times.len():
-                meta["start_time"] = times.min().isoformat()
+                meta["start_uptime_s"] = float(values.min())
+                meta["end_uptime_s"] = float(values.max())
+        times = [p.get_column("time") for p in parts if "time" in p.columns]
+        if times:
+            values = pl.concat(times).drop_nulls()
+            if values.len():
+                meta["start_time"] = values.min().isoformat()
         runs.append(meta)
     return runs
 
@@ -240,9 +273,11 @@ def _finish_run(run: dict, grammars: GrammarSet) -> None:
             if collector.startswith(wording):
                 collector = name
                 break
-    grammars_seen = run.pop("_grammars", [])
-    if collector is None and len(grammars_seen) == 1:
-        collector = grammars.by_name(grammars_seen[0]).collectors[0]
+    rules = run.pop("_rules", [])
+    if collector is None:
+        families = {grammars.rule(name).grammar for name in rules} - {"common"}
+        if len(families) == 1:
+            collector = grammars.by_name(families.pop()).collectors[0]
     run["collector"] = collector
     if run.get("heap_max_bytes") is None and run.get("heap_reserved_bytes") is not None:
         run["heap_max_bytes"] = run["heap_reserved_bytes"]

@@ -80,7 +80,7 @@ def wall_time(decorator: str) -> pl.Expr:
 class Extractor:
     rule: CompiledRule
     order: int  # position of the rule in grammar order: the first matching rule wins
-    regex: str  # full-line regex: decorations + message
+    regex: str  # decorations + message; message only for attribute rules (see make_plan)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -112,11 +112,33 @@ def _make_plan(decorations: Decorations, grammars: GrammarSet, names: tuple[str,
     branches = [re.sub(r"\(\?P<\w+>", "(?:", plan.full_regex(rule, capture=False)[1:]) for rule in rules]
     recognise = "^(?:" + "|".join(f"(?:{b})" for b in branches) + ")"
     extractors = tuple(
-        Extractor(rule, order, plan.full_regex(rule))
+        Extractor(rule, order, _extraction_regex(plan, rule))
         for order, rule in enumerate(rules)
-        if rule.yields != "info" and (wanted is None or rule.yields in wanted)
+        if rule.yields != "info" and _is_wanted(rule, wanted)
     )
     return Plan(decorations, rules, recognise, extractors)
+
+
+def _extraction_regex(plan: Plan, rule: CompiledRule) -> str:
+    """Attribute lines join their event by GC id and line order: they need no uptime, so their
+    regex skips the decorations (half the capture work). Lines no rule recognised are dropped
+    from the records afterwards, so a message inside a garbled line yields nothing."""
+    if rule.yields == "attribute" and rule.tags is None:
+        return f"(?:{rule.body_regex})$"
+    return plan.full_regex(rule)
+
+
+# Record types every analysis needs whatever it asks for: events, and run metadata.
+_ALWAYS = frozenset({"pause", "concurrent", "stall", "safepoint", "heap_sample", "init"})
+
+
+def _is_wanted(rule: CompiledRule, wanted: frozenset[str] | None) -> bool:
+    """`wanted`: model columns the caller needs (None: all). Attribute rules run only when
+    one of their columns is wanted; regions count as the bytes columns they become."""
+    if wanted is None or rule.yields in _ALWAYS:
+        return True
+    names = {name.replace("_regions", "_bytes") for name, _ in rule.fields}
+    return bool(names & wanted)
 
 
 def lines_of(chunk: bytes) -> pl.DataFrame:
@@ -153,28 +175,57 @@ class ChunkResult:
 
 
 def run_chunk(frame: pl.DataFrame, plan: Plan, first_line_no: int) -> ChunkResult:
-    """Run the plan over one chunk's lines. `first_line_no`: file line number of row 0."""
+    """Run the plan over one chunk's lines. `first_line_no`: file line number of row 0.
+
+    Two phases, each a batch of independent queries that polars runs in parallel:
+    1. over all lines: the recognising regex (unknown lines), blank lines, and one
+       Aho-Corasick pass that tags each line with the extracting rules' anchors it holds;
+    2. per rule, over the lines tagged with its anchor only: the rule's other literals,
+       then its regex with the field captures.
+    """
     indexed = frame.lazy().with_row_index(LINE_NO, offset=first_line_no)
     line = pl.col(LINE)
-    queries = [
+    anchors = sorted({e.rule.anchor for e in plan.extractors if e.rule.anchor})
+    phase_one = [
         indexed.filter(~line.str.contains(plan.recognise_regex) & (line != "")).select(LINE_NO, LINE),
         indexed.select((line == "").sum().alias("blank")),
     ]
+    if anchors:
+        phase_one.append(
+            indexed.select(LINE_NO, LINE, line.str.extract_many(anchors, overlapping=True).alias("_anchor"))
+            .filter(pl.col("_anchor").list.len() > 0)
+        )
+    unknown, blank, *tagged = pl.collect_all(phase_one)
+    by_anchor: dict[str, pl.DataFrame] = {}
+    if tagged:
+        exploded = tagged[0].explode("_anchor")
+        by_anchor = {key[0]: part.drop("_anchor") for key, part in exploded.partition_by("_anchor", as_dict=True).items()}
+
+    queries, extractors = [], []
     for extractor in plan.extractors:
-        candidates = indexed
         if extractor.rule.anchor:
-            candidates = candidates.filter(line.str.contains(extractor.rule.anchor, literal=True))
+            if extractor.rule.anchor not in by_anchor:
+                continue
+            rows = by_anchor[extractor.rule.anchor].lazy()
+        else:
+            rows = indexed
+        for literal in extractor.rule.also:
+            rows = rows.filter(line.str.contains(literal, literal=True))
+        extractors.append(extractor)
         queries.append(
-            candidates.select(LINE_NO, line.str.extract_groups(extractor.regex).alias("m"))
+            rows.select(LINE_NO, line.str.extract_groups(extractor.regex).alias("m"))
             .unnest("m")
             .with_columns(pl.lit(extractor.rule.name).alias(RULE))
         )
-    unknown, blank, *extracted = pl.collect_all(queries)
     records = []
-    for extractor, found in zip(plan.extractors, extracted):
-        # extract_groups yields a struct of nulls where the regex did not match: drop those rows.
+    unknown_line_nos = unknown.get_column(LINE_NO)
+    for extractor, found in zip(extractors, pl.collect_all(queries) if queries else []):
+        # extract_groups yields a struct of nulls where the regex did not match: drop those rows,
+        # and rows of lines that no rule recognised as a whole.
         groups = [c for c in found.columns if c not in (LINE_NO, RULE)]
         found = found.filter(pl.any_horizontal(pl.col(groups).is_not_null())) if groups else found
+        if unknown_line_nos.len():
+            found = found.filter(~pl.col(LINE_NO).is_in(unknown_line_nos.implode()))
         if found.height:
             records.append(_convert(found, extractor.rule, plan.decorations))
     return ChunkResult(frame.height, int(blank.item()), records, unknown)
@@ -182,9 +233,9 @@ def run_chunk(frame: pl.DataFrame, plan: Plan, first_line_no: int) -> ChunkResul
 
 def _convert(found: pl.DataFrame, rule: CompiledRule, decorations: Decorations) -> pl.DataFrame:
     exprs = [pl.col(LINE_NO), pl.col(RULE)]
-    if decorations.uptime_field:
+    if decorations.uptime_field and "_uptime" in found.columns:
         exprs.append(uptime_seconds(decorations.uptime_field).alias("uptime_s"))
-    if decorations.time_field:
+    if decorations.time_field and "_time" in found.columns:
         exprs.append(wall_time(decorations.time_field).alias("time"))
     for name, conversion in rule.fields:
         exprs.append(convert(name, conversion).alias(name))

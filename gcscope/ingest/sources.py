@@ -20,7 +20,7 @@ from typing import BinaryIO
 
 from gcscope.errors import InputError
 
-CHUNK_BYTES = 64 * 1024 * 1024  # bytes handed to the engine at once: bounds memory per file
+CHUNK_BYTES = 16 * 1024 * 1024  # bytes handed to the engine at once: bounds memory per file
 
 # Files in a directory that are certainly not GC logs.
 _NOT_LOGS = {
