@@ -27,6 +27,7 @@ def analyze_logs(
     *,
     max_unknown: int = 20,
     progress: Callable[[int, int], None] | None = None,
+    config: Any = None,
     **options: Any,
 ) -> AnalysisResult:
     """Read GC logs (files, directories, rotated sets, .gz/.zip, "-" for stdin) and analyse
@@ -37,11 +38,15 @@ def analyze_logs(
     _check_options(options)
     from gcscope.ingest import read_events
 
-    return analyze_ingested(read_events(paths, max_unknown=max_unknown, progress=progress), options)
+    ingest = read_events(paths, max_unknown=max_unknown, progress=progress)
+    return analyze_ingested(ingest, options, config=config)
 
 
-def analyze_ingested(ingest: Any, options: Mapping[str, Any] | None = None) -> AnalysisResult:
-    """Analyse an ingest result (`events`, `runs`, `parse`): one RunResult per run, in order."""
+def analyze_ingested(
+    ingest: Any, options: Mapping[str, Any] | None = None, *, config: Any = None
+) -> AnalysisResult:
+    """Analyse an ingest result (`events`, `runs`, `parse`): one RunResult per run, in order.
+    `config`: the rules' thresholds (a `gcscope.config.Config`; None: the catalogue's)."""
     import polars as pl
 
     from gcscope import model
@@ -59,8 +64,12 @@ def analyze_ingested(ingest: Any, options: Mapping[str, Any] | None = None) -> A
         run_id = meta.get(model.RUN_ID, index)
         run_events = by_run.get(run_id, model.empty_events())
         runs.append(_run_result(run_id, meta, metrics.run_metrics(run_events, meta, **options)))
-        # The leak verdict (gcscope.analysis.leak) sets runs[i].leak here.
-    return AnalysisResult(runs=runs, parse=ParseSummary.from_report(ingest.parse))
+    result = AnalysisResult(runs=runs, parse=ParseSummary.from_report(ingest.parse))
+    # Leak verdict (runs[i].leak) and findings (result.findings): gcscope.analysis.rules.
+    from gcscope.analysis.rules import apply_rules
+
+    apply_rules(result, events, ingest.runs, config)
+    return result
 
 
 def _run_result(run_id: Any, meta: Mapping[str, Any], found: dict[str, Any]) -> RunResult:

@@ -27,7 +27,7 @@ from gcscope.errors import ExitStatus, UsageError
 #       exit status; the command exits with the highest one.
 # A listed module that does not exist yet is skipped.
 ANALYZE_EXTENSIONS: tuple[str, ...] = (
-    # e.g. "gcscope.analysis.rule_options"
+    "gcscope.analysis.rule_options",  # --config/--set: the rules' thresholds
     # Charts, HTML and --save: keep LAST, it renders and saves what the others added.
     "gcscope.report.chart_options",
 )

@@ -16,6 +16,7 @@ from rich.table import Table
 from rich.text import Text
 
 from gcscope.analysis.result import AnalysisResult, ParseSummary, PauseStats, RunResult
+from gcscope.report import findings  # leak verdict and findings sections
 
 MIB = 1024 * 1024
 PROGRESS_MIN_BYTES = 32 * MIB  # smaller inputs read in about a second: no bar
@@ -157,6 +158,7 @@ def health_lines(run: RunResult) -> Text:
 def run_section(run: RunResult, total_runs: int) -> Group:
     parts: list[RenderableType] = [run_header(run, total_runs), pause_table(run), health_lines(run)]
     # The leak verdict and findings of this run are added here by their features.
+    parts += [x for x in [findings.leak_text(run.leak)] if x]  # leak verdict (report/findings.py)
     return Group(*parts)
 
 
@@ -227,6 +229,8 @@ def summary_renderables(result: AnalysisResult) -> Iterator[RenderableType]:
             yield Text("")
         yield run_section(run, len(result.runs))
     # Findings (gcscope.analysis rules) are printed here by their feature.
+    yield Text("")
+    yield findings.findings_section(result.findings, len(result.runs))  # report/findings.py
     yield Text("")
     yield coverage_line(result.parse)
     for part in (per_file_table(result.parse), unknown_section(result.parse)):
