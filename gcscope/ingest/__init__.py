@@ -8,6 +8,8 @@
 
 from __future__ import annotations
 
+import collections
+import concurrent.futures
 import dataclasses
 import re
 from collections.abc import Callable, Iterable
@@ -133,6 +135,13 @@ def _choose_grammars(head: bytes, grammars: GrammarSet) -> tuple[str, ...]:
     return (*chosen, "common")
 
 
+_POOL = concurrent.futures.ThreadPoolExecutor(max_workers=2, thread_name_prefix="gcscope-chunk")
+
+
+def _run(chunk: bytes, plan, first_line: int):
+    return run_chunk(lines_of(chunk), plan, first_line)
+
+
 def _read_file(source: sources_mod.Source, grammars: GrammarSet, wanted: frozenset[str] | None,
                max_unknown: int, progress: Callable[[int], None] | None) -> _FileResult:
     report = FileReport(source.name)
@@ -142,6 +151,20 @@ def _read_file(source: sources_mod.Source, grammars: GrammarSet, wanted: frozens
     decorations = Decorations(())
     next_line = 1
     last_chunk = b""
+    pending: collections.deque = collections.deque()
+
+    def collect(future) -> None:
+        nonlocal unknown
+        result = future.result()
+        report.lines += result.lines
+        report.blank += result.blank
+        report.unknown += result.unknown.height
+        for row in result.unknown.head(max(0, max_unknown - len(unknown))).iter_rows(named=True):
+            unknown.append(UnknownLine(source.name, row[LINE_NO], row[LINE]))
+        records.extend(result.records)
+
+    # Two chunks in flight: while polars works on one, Python prepares the next; memory stays
+    # bounded by two chunks whatever the file size.
     for chunk in sources_mod.read_chunks(source):
         if plan is None:
             head = chunk[:DETECT_BYTES]
@@ -158,18 +181,15 @@ def _read_file(source: sources_mod.Source, grammars: GrammarSet, wanted: frozens
             plan = make_plan(decorations, grammars, names, wanted)
             report.decorations = decorations.fields
             report.grammars = names
-        frame = lines_of(chunk)
-        result = run_chunk(frame, plan, next_line)
-        next_line += result.lines
-        report.lines += result.lines
-        report.blank += result.blank
-        report.unknown += result.unknown.height
-        for row in result.unknown.head(max(0, max_unknown - len(unknown))).iter_rows(named=True):
-            unknown.append(UnknownLine(source.name, row[LINE_NO], row[LINE]))
-        records.extend(result.records)
+        pending.append(_POOL.submit(_run, chunk, plan, next_line))
+        next_line += chunk.count(b"\n") + (0 if chunk.endswith(b"\n") else 1)
         last_chunk = chunk
         if progress:
             progress(len(chunk))
+        while len(pending) >= 2:
+            collect(pending.popleft())
+    while pending:
+        collect(pending.popleft())
     if plan is None:
         raise InputError("empty file: no log lines", file=source.name)
     report.truncated_last_line = not last_chunk.endswith(b"\n")
