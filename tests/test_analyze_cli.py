@@ -460,3 +460,42 @@ def test_corpus_logs_analyse_to_the_contract(name, capsys):
     assert run["pauses"]["total_ms"] == pytest.approx(math.fsum(float(d) for d in summary))
     assert 0 < run["throughput_pct"] < 100
     assert doc["parse"]["coverage_pct"] >= 99
+
+
+def test_progress_bar_draws_only_on_a_terminal_and_for_large_inputs():
+    import io
+    import os
+    import select
+
+    from gcscope.report.text import ProgressBar
+
+    piped = io.StringIO()
+    bar = ProgressBar(stream=piped, min_bytes=0)
+    bar(1, 2)
+    bar.close()
+    assert not bar.enabled and piped.getvalue() == ""
+
+    master, slave = os.openpty()
+    try:
+        with (
+            os.fdopen(slave, "w") as terminal,
+            ProgressBar(stream=terminal, min_bytes=1000) as bar,
+        ):
+            assert bar.enabled
+            bar(10, 999)  # a small input: no bar
+            assert bar._progress is None
+            bar(500, 4000)
+            bar(4000, 4000)
+            assert bar._progress is not None
+        drawn = b""
+        while select.select([master], [], [], 0.5)[0]:
+            try:
+                chunk = os.read(master, 65536)
+            except OSError:  # Linux: EIO once the terminal's other end is closed and drained
+                break
+            if not chunk:
+                break
+            drawn += chunk
+    finally:
+        os.close(master)
+    assert b"reading" in drawn

@@ -55,12 +55,16 @@ def analyze_ingested(
     options = dict(options or {})
     _check_options(options)
     events: pl.DataFrame = ingest.events
-    # One split of the table instead of a filter per run (a rotated set may hold many runs).
-    by_run = {
-        key[0]: frame for key, frame in events.partition_by(model.RUN_ID, as_dict=True).items()
-    }
+    runs_meta = list(ingest.runs)
+    if len(runs_meta) == 1:
+        by_run = {runs_meta[0].get(model.RUN_ID, 0): events}  # the common case: no copy
+    else:
+        # One split of the table instead of a filter per run (a set may hold many runs).
+        by_run = {
+            key[0]: frame for key, frame in events.partition_by(model.RUN_ID, as_dict=True).items()
+        }
     runs = []
-    for index, meta in enumerate(ingest.runs):
+    for index, meta in enumerate(runs_meta):
         run_id = meta.get(model.RUN_ID, index)
         run_events = by_run.get(run_id, model.empty_events())
         runs.append(_run_result(run_id, meta, metrics.run_metrics(run_events, meta, **options)))

@@ -71,6 +71,12 @@ def _end_expr() -> pl.Expr:
     return pl.col(UPTIME_S) + pl.col(DURATION_MS).fill_null(0.0) / 1000.0
 
 
+def _sorted(frame: pl.DataFrame, column: str) -> pl.DataFrame:
+    """`frame` sorted by `column`. Events usually arrive in time order already: checking is
+    one cheap pass, while sorting gathers every column again."""
+    return frame if frame[column].is_sorted() else frame.sort(column)
+
+
 def pauses_lazy(events: pl.DataFrame, *columns: str) -> pl.LazyFrame:
     """The stop-the-world pauses (the only category counted in pause figures and throughput),
     projected to `columns` first so a wide frame is never copied whole."""
@@ -145,11 +151,15 @@ def pause_intervals(events: pl.DataFrame) -> pl.DataFrame:
     pause i keeps only [max(start_i, reach_{i-1}), reach_i], which is empty when an earlier
     pause already covered it.
     """
-    return (
+    spans = (
         pauses_lazy(events, UPTIME_S, DURATION_MS)
         .filter(pl.col(UPTIME_S).is_not_null())
         .select(pl.col(UPTIME_S).alias(_START), _end_expr().alias(_END))
-        .sort(_START)
+        .collect()
+    )
+    return (
+        _sorted(spans, _START)
+        .lazy()
         .with_columns(pl.col(_END).cum_max().alias("_reach"))
         .select(
             pl.max_horizontal(_START, pl.col("_reach").shift(1)).alias(_START),
@@ -161,16 +171,15 @@ def pause_intervals(events: pl.DataFrame) -> pl.DataFrame:
 
 
 def _paused_before(intervals: pl.DataFrame, points: pl.Series) -> pl.Series:
-    """For each point x (`points` sorted ascending), the pause seconds in (-inf, x]: a prefix
-    sum over the disjoint sorted intervals, joined "as of" each point (no loop)."""
+    """For each point x (`points` sorted ascending), the pause seconds in (-inf, x].
+
+    `intervals`: disjoint and sorted, with `_d` (duration) and `_b` (pause seconds before the
+    interval): a prefix sum joined "as of" each point, no loop."""
     if points.len() == 0 or intervals.height == 0:
         return pl.zeros(points.len(), dtype=pl.Float64, eager=True)
-    with_prefix = intervals.with_columns((pl.col(_END) - pl.col(_START)).alias("_d")).with_columns(
-        (pl.col("_d").cum_sum() - pl.col("_d")).alias("_b")
-    )
     return (
         pl.DataFrame({"_x": points.set_sorted()})
-        .join_asof(with_prefix, left_on="_x", right_on=_START, strategy="backward")
+        .join_asof(intervals, left_on="_x", right_on=_START, strategy="backward")
         .select(
             (
                 pl.col("_b") + pl.min_horizontal(pl.col("_x") - pl.col(_START), pl.col("_d"))
@@ -205,22 +214,24 @@ def throughput(
     wall_s = end_s - start_s
     intervals = (
         pause_intervals(events)
-        .with_columns(pl.col(_START).clip(start_s, end_s), pl.col(_END).clip(start_s, end_s))
+        .lazy()
+        .select(pl.col(_START).clip(start_s, end_s), pl.col(_END).clip(start_s, end_s))
         .filter(pl.col(_END) > pl.col(_START))
+        .with_columns((pl.col(_END) - pl.col(_START)).alias("_d"))
+        .with_columns((pl.col("_d").cum_sum() - pl.col("_d")).alias("_b"))
+        .collect()
     )
-    durations = intervals[_END] - intervals[_START]
-    paused_s = float(durations.sum()) if intervals.height else 0.0
+    paused_s = float(intervals["_d"].sum()) if intervals.height else 0.0
     out["throughput_pct"] = _finite(100.0 * (1.0 - paused_s / wall_s))
     if wall_s < window_s:
         return out
     last_t = end_s - window_s
-    before = durations.cum_sum() - durations  # pause seconds before each interval starts
-    # Windows starting at a pause start: the pause time before t is the prefix sum.
-    at_start = intervals.select(pl.col(_START).alias("t"), before.alias("p_t")).filter(
+    # Windows starting at a pause start: the pause time before t is that pause's prefix sum.
+    at_start = intervals.select(pl.col(_START).alias("t"), pl.col("_b")).filter(
         pl.col("t") <= last_t
     )
-    at_start = at_start.with_columns(
-        (_paused_before(intervals, at_start["t"] + window_s) - pl.col("p_t")).alias("paused")
+    at_start = at_start.select(
+        "t", (_paused_before(intervals, at_start["t"] + window_s) - pl.col("_b")).alias("paused")
     )
     ends = pl.Series("t", [start_s, last_t])
     at_edges = pl.DataFrame({"t": ends}).with_columns(
@@ -228,7 +239,7 @@ def throughput(
             "paused"
         )
     )
-    candidates = pl.concat([f.select("t", "paused") for f in (at_start, at_edges)])
+    candidates = pl.concat([at_start, at_edges])
     worst = candidates.row(int(candidates["paused"].arg_max()), named=True)  # type: ignore[arg-type]
     out["worst_pct"] = _finite(100.0 * (1.0 - worst["paused"] / window_s))
     out["worst_start_s"] = _finite(worst["t"])
@@ -274,7 +285,12 @@ def old_gen_saturation_series(events: pl.DataFrame, meta: dict[str, Any]) -> pl.
     after / old capacity printed with it (Parallel, Serial, generational ZGC and Shenandoah).
     Empty when the log has no per-generation figures (e.g. `-Xlog:gc` without `gc+heap`).
     """
-    basis = old_gen_basis(events, meta)
+    return _saturation_series(events, meta, old_gen_basis(events, meta))
+
+
+def _saturation_series(
+    events: pl.DataFrame, meta: dict[str, Any], basis: str | None
+) -> pl.DataFrame:
     if basis is None:
         return pl.DataFrame(schema={UPTIME_S: pl.Float64(), "saturation_pct": pl.Float64()})
     old = pl.col(OLD_AFTER_BYTES).cast(pl.Float64)
@@ -282,14 +298,14 @@ def old_gen_saturation_series(events: pl.DataFrame, meta: dict[str, Any]) -> pl.
         pct = (old + pl.col(HUMONGOUS_AFTER_BYTES).fill_null(0)) / float(meta["heap_max_bytes"])
     else:
         pct = old / pl.when(pl.col(OLD_CAPACITY_BYTES) > 0).then(pl.col(OLD_CAPACITY_BYTES))
-    return (
+    series = (
         events.lazy()
         .filter(pl.col(UPTIME_S).is_not_null())
         .select(_end_expr().alias(UPTIME_S), (pct * 100.0).alias("saturation_pct"))
         .drop_nulls()
-        .sort(UPTIME_S)
         .collect()
     )
+    return _sorted(series, UPTIME_S)
 
 
 def old_gen_saturation(
@@ -305,13 +321,14 @@ def old_gen_saturation(
     the time above the threshold is the sum of the gaps that follow a value > threshold; the
     last value holds until `end_s`, the end of the run.
     """
-    series = old_gen_saturation_series(events, meta)
+    basis = old_gen_basis(events, meta)
+    series = _saturation_series(events, meta, basis)
     out: dict[str, Any] = {
         "saturation_last_pct": None,
         "saturation_max_pct": None,
         "time_above_threshold_s": None,
         "threshold_pct": threshold_pct,
-        "basis": old_gen_basis(events, meta) if series.height else None,
+        "basis": basis if series.height else None,
         "samples": series.height,
     }
     if series.height == 0:
@@ -334,15 +351,16 @@ def old_gen_saturation(
 
 
 def heap_after_series(events: pl.DataFrame) -> pl.DataFrame:
-    """Heap occupancy after each collection over time: `uptime_s` (end of the collection),
-    `heap_after_bytes`, `kind`, sorted by time."""
-    return (
+    """Heap occupancy after each collection over time: `uptime_s` (end of the collection) and
+    `heap_after_bytes`, sorted by time."""
+    series = (
         events.lazy()
+        .select(UPTIME_S, DURATION_MS, HEAP_AFTER_BYTES)
         .filter(pl.col(UPTIME_S).is_not_null() & pl.col(HEAP_AFTER_BYTES).is_not_null())
-        .select(_end_expr().alias(UPTIME_S), pl.col(HEAP_AFTER_BYTES), pl.col(KIND))
-        .sort(UPTIME_S)
+        .select(_end_expr().alias(UPTIME_S), pl.col(HEAP_AFTER_BYTES))
         .collect()
     )
+    return _sorted(series, UPTIME_S)
 
 
 def downsample(series: pl.DataFrame, x: str, y: str, buckets: int) -> pl.DataFrame:
@@ -393,6 +411,15 @@ def rates(events: pl.DataFrame) -> dict[str, Any]:
     }
     collections = (
         events.lazy()
+        .select(
+            UPTIME_S,
+            DURATION_MS,
+            KIND,
+            HEAP_BEFORE_BYTES,
+            HEAP_AFTER_BYTES,
+            OLD_BEFORE_BYTES,
+            OLD_AFTER_BYTES,
+        )
         .filter(
             pl.col(UPTIME_S).is_not_null()
             & pl.col(HEAP_BEFORE_BYTES).is_not_null()
@@ -401,16 +428,18 @@ def rates(events: pl.DataFrame) -> dict[str, Any]:
         .select(
             pl.col(UPTIME_S).alias(_START),
             _end_expr().alias(_END),
-            pl.col(KIND),
             pl.col(HEAP_BEFORE_BYTES),
             pl.col(HEAP_AFTER_BYTES),
-            pl.col(OLD_BEFORE_BYTES),
-            pl.col(OLD_AFTER_BYTES),
+            # Promotion of young pauses only (a mixed or full GC also reclaims old space).
+            pl.when(pl.col(KIND) == "young")
+            .then(pl.col(OLD_AFTER_BYTES) - pl.col(OLD_BEFORE_BYTES))
+            .alias("_promoted"),
         )
-        .sort(_START)
+        .collect()
     )
+    promoted = pl.col("_promoted").slice(1)  # collection 1's promotion predates the span
     summary = (
-        collections.with_row_index("_i")
+        _sorted(collections, _START)
         .select(
             pl.len().alias("n"),
             pl.col(_END).first().alias("first_end"),
@@ -419,19 +448,9 @@ def rates(events: pl.DataFrame) -> dict[str, Any]:
             .clip(lower_bound=0)
             .sum()
             .alias("allocated"),
-            (pl.col(OLD_AFTER_BYTES) - pl.col(OLD_BEFORE_BYTES))
-            .clip(lower_bound=0)
-            .filter((pl.col("_i") > 0) & (pl.col(KIND) == "young"))
-            .drop_nulls()
-            .sum()
-            .alias("promoted"),
-            (pl.col(OLD_AFTER_BYTES) - pl.col(OLD_BEFORE_BYTES))
-            .filter((pl.col("_i") > 0) & (pl.col(KIND) == "young"))
-            .drop_nulls()
-            .len()
-            .alias("promotion_samples"),
+            promoted.clip(lower_bound=0).sum().alias("promoted"),
+            promoted.count().alias("promotion_samples"),
         )
-        .collect()
         .row(0, named=True)
     )
     if summary["n"] < 2:
@@ -480,14 +499,17 @@ def run_metrics(
 ) -> dict[str, Any]:
     """Every metric of one run as a plain dict (the `RunResult` fields)."""
     start_s, end_s = run_span(events, meta)
-    tp = throughput(events, start_s, end_s, window_s=window_s)
-    full = full_gc_stats(events, window_s=window_s)
+    # The pause figures share one narrow copy of the pauses: on a table with many other
+    # events (safepoints, concurrent phases) the category is compared once, not three times.
+    pauses = pauses_lazy(events, UPTIME_S, DURATION_MS, KIND).collect()
+    tp = throughput(pauses, start_s, end_s, window_s=window_s)
+    full = full_gc_stats(pauses, window_s=window_s)
     heap = downsample(heap_after_series(events), UPTIME_S, HEAP_AFTER_BYTES, series_buckets)
     return {
         "start_uptime_s": start_s,
         "end_uptime_s": end_s,
         "window_s": window_s,
-        "pauses": pause_stats(events),
+        "pauses": pause_stats(pauses),
         "throughput_pct": tp["throughput_pct"],
         "throughput_worst_5min_pct": tp["worst_pct"],
         "throughput_worst_5min_start_s": tp["worst_start_s"],
