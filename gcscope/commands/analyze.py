@@ -117,18 +117,15 @@ def check_events_path(path: str | None) -> None:
 
 def ingest_from_args(args: argparse.Namespace) -> Any:
     """Read the logs named on the command line (with a progress bar on a terminal)."""
-    import inspect
-
     from gcscope.ingest import read_events
     from gcscope.report.text import ProgressBar
 
-    kwargs: dict[str, Any] = {"max_unknown": args.max_unknown}
     with ProgressBar() as bar:
-        if bar.enabled and "progress" in inspect.signature(read_events).parameters:
-            kwargs["progress"] = bar
         # --strict is applied to the finished report (exit 1), not by stopping the read:
         # the user still gets the summary and the unknown lines.
-        return read_events(args.logs, **kwargs)
+        return read_events(
+            args.logs, max_unknown=args.max_unknown, progress=bar if bar.enabled else None
+        )
 
 
 def write_events(events: Any, path: str) -> None:
