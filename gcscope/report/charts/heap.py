@@ -1,0 +1,346 @@
+"""Heap charts: occupancy over time with the leak trend, Old Gen saturation, metaspace."""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping
+from typing import Any
+
+import numpy as np
+import polars as pl
+
+from gcscope import model
+from gcscope.report.charts._base import (
+    MAX_HEAP_COLOUR,
+    TREND_COLOUR,
+    TimeAxis,
+    byte_scale,
+    format_duration_s,
+    kind_colour,
+    kind_order,
+    legend,
+    new_figure,
+    pixel_columns,
+)
+from gcscope.report.data import RunView
+from gcscope.report.downsample import m4_indices
+
+RISING_VERDICTS = ("leak", "suspected")
+
+
+def floats(frame: pl.DataFrame, column: str) -> np.ndarray:
+    """A column as float64 numpy, nulls as NaN."""
+    return frame[column].cast(pl.Float64).to_numpy()
+
+
+def time_axis(run: RunView) -> TimeAxis:
+    uptime = floats(run.events, model.UPTIME_S)
+    time_ms = run.events[model.TIME].dt.epoch("ms").cast(pl.Float64).to_numpy()
+    if run.samples is not None and run.samples.height:
+        uptime = np.r_[uptime, floats(run.samples, model.UPTIME_S)]
+        time_ms = np.r_[time_ms, run.samples[model.TIME].dt.epoch("ms").cast(pl.Float64)]
+    return TimeAxis.for_run(
+        uptime,
+        time_ms,
+        _number(run.summary.get("start_uptime_s")),
+        _number(run.summary.get("end_uptime_s")),
+    )
+
+
+def event_end_s(frame: pl.DataFrame) -> np.ndarray:
+    """When each event ended (after-GC figures belong there): start + duration."""
+    return floats(frame, model.UPTIME_S) + np.nan_to_num(floats(frame, model.DURATION_MS)) / 1e3
+
+
+# --- the leak trend --------------------------------------------------------------------------------
+def baseline_points(leak: Mapping[str, Any] | None) -> tuple[np.ndarray, np.ndarray]:
+    """The post-GC baseline points the leak verdict was fitted on: (uptime_s, bytes)."""
+    evidence = (leak or {}).get("evidence") or {}
+    points = evidence.get("points") if isinstance(evidence, Mapping) else None
+    if not points:
+        return np.empty(0), np.empty(0)
+    if isinstance(points, Mapping):  # columnar: {"uptime_s": [...], "heap_after_bytes": [...]}
+        t = points.get(model.UPTIME_S) or []
+        y = points.get(model.HEAP_AFTER_BYTES) or points.get("bytes") or []
+    elif isinstance(points[0], Mapping):  # rows of dicts
+        t = [p.get(model.UPTIME_S) for p in points]
+        y = [p.get(model.HEAP_AFTER_BYTES, p.get("bytes")) for p in points]
+    else:  # rows of [uptime_s, bytes]
+        t = [p[0] for p in points]
+        y = [p[1] for p in points]
+    return np.asarray(t, dtype=float), np.asarray(y, dtype=float)
+
+
+def trend_line(
+    leak: Mapping[str, Any] | None, heap_max: float | None
+) -> tuple[float, float] | None:
+    """(slope bytes/s, intercept bytes at uptime 0) of the fitted baseline, or None.
+
+    Uses the fit the verdict reports; when it gives only the slope (% of max heap per hour),
+    the intercept is the median of y - slope * t over its points (the Theil–Sen intercept).
+    """
+    if not leak:
+        return None
+    fit = leak.get("fit") if isinstance(leak.get("fit"), Mapping) else {}
+    slope = _number(fit.get("slope_bytes_per_s") if fit else None)
+    if slope is None:
+        slope = _number(leak.get("slope_bytes_per_s"))
+    if slope is None:
+        pct_h = _number(leak.get("slope_pct_per_hour"))
+        if pct_h is None or not heap_max:
+            return None
+        slope = pct_h / 100.0 * heap_max / 3600.0
+    intercept = _number(fit.get("intercept_bytes") if fit else None)
+    if intercept is None:
+        intercept = _number(leak.get("intercept_bytes"))
+    if intercept is None:
+        t, y = baseline_points(leak)
+        if not t.size:
+            return None
+        intercept = float(np.median(y - slope * t))
+    return slope, intercept
+
+
+def _number(value: Any) -> float | None:
+    if isinstance(value, int | float) and math.isfinite(value):
+        return float(value)
+    return None
+
+
+# --- heap over time --------------------------------------------------------------------------------
+def heap_chart(run: RunView, *, dpi: int):
+    """Heap used before and after each GC (the sawtooth), committed and max heap, the post-GC
+    baseline points and the leak trend extended to where it reaches max heap."""
+    gcs = run.events.filter(
+        pl.col(model.HEAP_AFTER_BYTES).is_not_null() & pl.col(model.UPTIME_S).is_not_null()
+    )
+    if gcs.height == 0:
+        return "the log has no heap occupancy figures"
+    fig, (ax,) = new_figure(dpi)
+    axis = time_axis(run)
+    columns = pixel_columns(fig)
+    heap_max = run.heap_max_bytes
+    start = floats(gcs, model.UPTIME_S)
+    end = event_end_s(gcs)
+    before = floats(gcs, model.HEAP_BEFORE_BYTES)
+    after = floats(gcs, model.HEAP_AFTER_BYTES)
+    committed = floats(gcs, model.HEAP_COMMITTED_BYTES)
+    peak = np.nanmax(np.r_[before, after, committed, [heap_max or 0.0]])
+    scale = byte_scale(peak)
+    div = scale.divisor
+
+    # The sawtooth: heap climbs between GCs (allocation) and drops in each GC.
+    saw_t = np.column_stack([start, end]).ravel()
+    saw_y = np.column_stack([np.where(np.isnan(before), after, before), after]).ravel()
+    keep = m4_indices(saw_t, saw_y, columns)
+    ax.plot(
+        axis.x(saw_t[keep]),
+        saw_y[keep] / div,
+        color="#9ecae1",
+        linewidth=1.0,
+        zorder=1,
+        label="heap used",
+    )
+    if np.isfinite(committed).any():
+        keep = m4_indices(end, committed, columns)
+        ax.step(
+            axis.x(end[keep]),
+            committed[keep] / div,
+            where="post",
+            color="#31a354",
+            linewidth=2.0,
+            label="committed",
+            zorder=2,
+        )
+    if heap_max:
+        ax.axhline(
+            heap_max / div,
+            color=MAX_HEAP_COLOUR,
+            linestyle="--",
+            linewidth=1.8,
+            label=f"max heap {heap_max / div:,.0f} {scale.unit}",
+            zorder=2,
+        )
+    kinds = gcs[model.KIND].fill_null("other").to_numpy()
+    for kind in kind_order(list(set(kinds.tolist()))):
+        mask = kinds == kind
+        keep = m4_indices(end[mask], after[mask], columns)
+        ax.scatter(
+            axis.x(end[mask][keep]),
+            after[mask][keep] / div,
+            s=16,
+            color=kind_colour(kind),
+            label=f"after {kind} GC",
+            zorder=3,
+            linewidths=0,
+        )
+
+    x_right = float(np.nanmax(end))
+    span = max(x_right - float(np.nanmin(start)), 1.0)
+    t_base, y_base = baseline_points(run.leak)
+    if t_base.size:
+        ax.scatter(
+            axis.x(t_base),
+            y_base / div,
+            s=70,
+            facecolor="none",
+            edgecolor=TREND_COLOUR,
+            linewidths=2.0,
+            label="post-GC baseline",
+            zorder=4,
+        )
+    trend = trend_line(run.leak, heap_max)
+    right_s = None
+    if trend is not None:
+        slope, intercept = trend
+        t0 = float(t_base.min()) if t_base.size else float(np.nanmin(start))
+        run_end = _number(run.summary.get("end_uptime_s")) or x_right
+        ts = np.array([t0, max(run_end, x_right)])
+        rate = _number((run.leak or {}).get("slope_pct_per_hour"))
+        label = "baseline trend" + (f" ({rate:+.1f} % of max heap/h)" if rate is not None else "")
+        ax.plot(
+            axis.x(ts),
+            (intercept + slope * ts) / div,
+            color=TREND_COLOUR,
+            linestyle="--",
+            linewidth=2.6,
+            label=label,
+            zorder=4,
+        )
+        right_s = _draw_oom_projection(ax, axis, run, ts[-1], intercept + slope * ts[-1], span, div)
+    ax.set_ylim(0, peak / div * 1.12)
+    ax.set_ylabel(f"Heap ({scale.unit})")
+    ax.set_title("Heap before and after each GC")
+    axis.apply(ax, right_s=right_s)
+    legend(ax, markerscale=1.5)
+    return fig
+
+
+def _draw_oom_projection(
+    ax, axis: TimeAxis, run: RunView, t_end: float, y_end: float, span: float, div: float
+) -> float | None:
+    """From the end of the fitted floor to max heap at the verdict's time to OOM: a dotted
+    line and a cross, or an arrow at the chart's edge when that is more than a span away."""
+    leak = run.leak or {}
+    eta = _number(leak.get("oom_eta_s"))
+    heap_max = run.heap_max_bytes
+    if leak.get("verdict") not in RISING_VERDICTS or eta is None or not heap_max:
+        return None
+    t_oom = t_end + eta
+    # Never squash the data into a sliver: the axis grows by at most one data span.
+    t_edge = min(t_oom, t_end + span)
+    y_edge = y_end + (heap_max - y_end) * ((t_edge - t_end) / eta if eta > 0 else 1.0)
+    ax.plot(
+        axis.x([t_end, t_edge]),
+        [y_end / div, y_edge / div],
+        color="#b30000",
+        linestyle=":",
+        linewidth=2.6,
+        label="projection to max heap",
+        zorder=4,
+    )
+    text = f"max heap reached in ~{format_duration_s(eta)}"
+    if t_oom <= t_edge:
+        ax.scatter(axis.x([t_oom]), [heap_max / div], marker="X", s=180, color="#b30000", zorder=5)
+    else:
+        text += " (beyond this chart)"
+    ax.annotate(
+        text,
+        xy=(axis.x(t_edge), y_edge / div),
+        xytext=(-10, 14),
+        textcoords="offset points",
+        ha="right",
+        va="bottom",
+        color="#b30000",
+        fontsize=15,
+        fontweight="bold",
+    )
+    return t_edge
+
+
+# --- old generation --------------------------------------------------------------------------------
+def old_gen_chart(run: RunView, *, dpi: int):
+    """Old Gen occupancy after each GC as % of its capacity, with the 80 % line."""
+    from gcscope.analysis.metrics import SATURATION_THRESHOLD_PCT, old_gen_saturation_series
+
+    series = old_gen_saturation_series(run.events, dict(run.summary))
+    if series.height == 0:
+        return "the log has no old-generation figures (add -Xlog:gc+heap=debug or gc*)"
+    threshold = _number((run.summary.get("old_gen") or {}).get("threshold_pct"))
+    threshold = threshold or SATURATION_THRESHOLD_PCT
+    fig, (ax,) = new_figure(dpi)
+    axis = time_axis(run)
+    t = floats(series, model.UPTIME_S)
+    pct = floats(series, "saturation_pct")
+    keep = m4_indices(t, pct, pixel_columns(fig))
+    ax.plot(
+        axis.x(t[keep]),
+        pct[keep],
+        color="#3182bd",
+        linewidth=1.6,
+        marker="o" if keep.size <= 300 else None,
+        markersize=4,
+        label=f"after GC (last {pct[-1]:.1f} %, max {np.nanmax(pct):.1f} %)",
+    )
+    ax.axhline(
+        threshold,
+        color="#c00000",
+        linestyle="--",
+        linewidth=1.8,
+        label=f"{threshold:g} % saturation line",
+    )
+    top = max(105.0, float(np.nanmax(pct)) * 1.05)
+    ax.axhspan(threshold, top, color="#c00000", alpha=0.06, zorder=0)
+    ax.set_ylim(0, top)
+    basis = (run.summary.get("old_gen") or {}).get("basis")
+    if basis == "old+humongous/heap_max" or (
+        basis is None and run.summary.get("collector") == "G1"
+    ):
+        ax.set_ylabel("Old + humongous, % of max heap")
+    else:
+        ax.set_ylabel("Old Gen, % of its capacity")
+    ax.set_title("Old Gen occupancy after GC")
+    axis.apply(ax)
+    legend(ax, loc="lower right")
+    return fig
+
+
+# --- metaspace -----------------------------------------------------------------------------------
+def metaspace_chart(run: RunView, *, dpi: int):
+    """Metaspace used after each GC and committed: a class-loader leak shows as a rising line."""
+    rows = run.events.filter(pl.col(model.METASPACE_AFTER_BYTES).is_not_null())
+    if rows.height == 0:
+        return "the log has no metaspace figures (add -Xlog:gc+metaspace or gc*)"
+    fig, (ax,) = new_figure(dpi)
+    axis = time_axis(run)
+    columns = pixel_columns(fig)
+    t = event_end_s(rows)
+    used = floats(rows, model.METASPACE_AFTER_BYTES)
+    committed = floats(rows, model.METASPACE_COMMITTED_BYTES)
+    scale = byte_scale(np.nanmax(np.r_[used, committed]))
+    keep = m4_indices(t, used, columns)
+    ax.plot(
+        axis.x(t[keep]),
+        used[keep] / scale.divisor,
+        color="#756bb1",
+        marker="o",
+        markersize=3,
+        linewidth=1.6,
+        label="used after GC",
+    )
+    if np.isfinite(committed).any():
+        keep = m4_indices(t, committed, columns)
+        ax.step(
+            axis.x(t[keep]),
+            committed[keep] / scale.divisor,
+            where="post",
+            color="#31a354",
+            linewidth=2.0,
+            label="committed",
+        )
+    ax.set_ylim(0, np.nanmax(np.r_[used, committed]) / scale.divisor * 1.15)
+    ax.set_ylabel(f"Metaspace ({scale.unit})")
+    ax.set_title("Metaspace over time")
+    axis.apply(ax)
+    legend(ax, loc="lower right")
+    return fig

@@ -1,0 +1,67 @@
+"""Downsampling per pixel column, so a million events plot in a fraction of a second.
+
+A chart cannot show more than one value range per pixel column. For each column we keep the
+first, last, lowest and highest point (the "M4" reduction): lines and scatter plots drawn from
+the kept points look the same as from all points, and extremes are never lost. Callers add
+points that must survive whatever their neighbours (every pause above the threshold).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+
+def m4_indices(
+    x: np.ndarray,
+    y: np.ndarray,
+    columns: int,
+    *,
+    x_range: tuple[float, float] | None = None,
+    keep: np.ndarray | None = None,
+) -> np.ndarray:
+    """Indices (ascending) of the points to draw: per pixel column of the x range, the first,
+    last, minimum and maximum point; plus every index where `keep` is true.
+
+    `x` need not be sorted; NaN in `x` or `y` is dropped. With no more points than four per
+    column, every finite point is kept.
+    """
+    x = np.asarray(x, dtype=float)
+    y = np.asarray(y, dtype=float)
+    finite = np.flatnonzero(np.isfinite(x) & np.isfinite(y))
+    if finite.size <= 4 * max(columns, 1):
+        chosen = finite
+    else:
+        xs, ys = x[finite], y[finite]
+        lo, hi = x_range if x_range is not None else (float(xs.min()), float(xs.max()))
+        width = hi - lo if hi > lo else 1.0
+        bins = np.clip(((xs - lo) / width * columns).astype(np.int64), 0, columns - 1)
+        picks = []
+        for key in (xs, ys):
+            # Sorted by (bin, key): the first of each bin has the smallest key, the last the
+            # largest. Stable, so ties keep their original order.
+            order = np.lexsort((key, bins))
+            sorted_bins = bins[order]
+            starts = np.flatnonzero(np.r_[True, sorted_bins[1:] != sorted_bins[:-1]])
+            ends = np.r_[starts[1:] - 1, sorted_bins.size - 1]
+            picks.append(order[starts])
+            picks.append(order[ends])
+        chosen = finite[np.unique(np.concatenate(picks))]
+    if keep is not None:
+        extra = np.flatnonzero(np.asarray(keep, dtype=bool) & np.isfinite(x) & np.isfinite(y))
+        chosen = np.union1d(chosen, extra)
+    return chosen
+
+
+def sorted_curve_indices(x: np.ndarray, columns: int) -> np.ndarray:
+    """For a curve whose `x` is already sorted ascending (an ECDF, a percentile curve): per
+    pixel column the first and last point, which together carry the whole vertical extent."""
+    x = np.asarray(x, dtype=float)
+    n = x.size
+    if n <= 2 * max(columns, 1):
+        return np.arange(n)
+    lo, hi = float(x[0]), float(x[-1])
+    width = hi - lo if hi > lo else 1.0
+    bins = np.clip(((x - lo) / width * columns).astype(np.int64), 0, columns - 1)
+    starts = np.flatnonzero(np.r_[True, bins[1:] != bins[:-1]])
+    ends = np.r_[starts[1:] - 1, n - 1]
+    return np.unique(np.concatenate([starts, ends]))
