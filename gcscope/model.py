@@ -10,7 +10,11 @@ Every measurement column is nullable: a log that does not print a value yields n
 
 from __future__ import annotations
 
-import polars as pl
+from functools import lru_cache
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:  # polars is imported on first use of a schema: `gcscope --help` stays fast
+    import polars as pl
 
 # --- identity and time -------------------------------------------------------------------
 RUN_ID = "run_id"  # index of the JVM run within the analysed input (a restart starts a new run)
@@ -91,41 +95,48 @@ PAUSE_KINDS = (
 OLD_RECLAIMING_KINDS = ("full", "mixed", "remark", "cleanup", "degenerated")
 
 # --- the event table ----------------------------------------------------------------------------
-EVENT_SCHEMA: dict[str, pl.DataType] = {
-    RUN_ID: pl.UInt32(),
-    SOURCE_FILE: pl.String(),
-    SOURCE_LINE: pl.UInt32(),
-    GC_ID: pl.Int64(),
-    UPTIME_S: pl.Float64(),
-    TIME: pl.Datetime("ms", "UTC"),
-    CATEGORY: pl.String(),
-    KIND: pl.String(),
-    NAME: pl.String(),
-    CAUSE: pl.String(),
-    DURATION_MS: pl.Float64(),
-    FAILURE: pl.String(),
-    TIME_TO_SAFEPOINT_MS: pl.Float64(),
-    HEAP_BEFORE_BYTES: pl.Int64(),
-    HEAP_AFTER_BYTES: pl.Int64(),
-    HEAP_COMMITTED_BYTES: pl.Int64(),
-    **{gen_col(g, s): pl.Int64() for g in GENERATIONS for s in GEN_SUFFIXES},
-    METASPACE_BEFORE_BYTES: pl.Int64(),
-    METASPACE_AFTER_BYTES: pl.Int64(),
-    METASPACE_COMMITTED_BYTES: pl.Int64(),
-    USER_S: pl.Float64(),
-    SYS_S: pl.Float64(),
-    REAL_S: pl.Float64(),
-}
+def _event_schema() -> dict[str, pl.DataType]:
+    import polars as pl
+
+    return {
+        RUN_ID: pl.UInt32(),
+        SOURCE_FILE: pl.String(),
+        SOURCE_LINE: pl.UInt32(),
+        GC_ID: pl.Int64(),
+        UPTIME_S: pl.Float64(),
+        TIME: pl.Datetime("ms", "UTC"),
+        CATEGORY: pl.String(),
+        KIND: pl.String(),
+        NAME: pl.String(),
+        CAUSE: pl.String(),
+        DURATION_MS: pl.Float64(),
+        FAILURE: pl.String(),
+        TIME_TO_SAFEPOINT_MS: pl.Float64(),
+        HEAP_BEFORE_BYTES: pl.Int64(),
+        HEAP_AFTER_BYTES: pl.Int64(),
+        HEAP_COMMITTED_BYTES: pl.Int64(),
+        **{gen_col(g, s): pl.Int64() for g in GENERATIONS for s in GEN_SUFFIXES},
+        METASPACE_BEFORE_BYTES: pl.Int64(),
+        METASPACE_AFTER_BYTES: pl.Int64(),
+        METASPACE_COMMITTED_BYTES: pl.Int64(),
+        USER_S: pl.Float64(),
+        SYS_S: pl.Float64(),
+        REAL_S: pl.Float64(),
+    }
 
 
 def empty_events() -> pl.DataFrame:
-    return pl.DataFrame(schema=EVENT_SCHEMA)
+    import polars as pl
+
+    return pl.DataFrame(schema=_schema("EVENT_SCHEMA"))
 
 
 def conform_events(frame: pl.DataFrame) -> pl.DataFrame:
     """Add missing columns as nulls and order/cast columns as EVENT_SCHEMA says."""
+    import polars as pl
+
     exprs = []
-    for name, dtype in EVENT_SCHEMA.items():
+    for name, dtype in _schema("EVENT_SCHEMA").items():
         if name in frame.columns:
             exprs.append(pl.col(name).cast(dtype, strict=False))
         else:
@@ -151,20 +162,42 @@ POOL_CATEGORIES = (
     "code_cache",
     "other",
 )
-SAMPLE_SCHEMA: dict[str, pl.DataType] = {
-    RUN_ID: pl.UInt32(),
-    UPTIME_S: pl.Float64(),
-    TIME: pl.Datetime("ms", "UTC"),
-    POOL: pl.String(),
-    POOL_CATEGORY: pl.String(),
-    USED_BYTES: pl.Int64(),
-    COMMITTED_BYTES: pl.Int64(),
-    MAX_BYTES: pl.Int64(),
-}
+def _sample_schema() -> dict[str, pl.DataType]:
+    import polars as pl
+
+    return {
+        RUN_ID: pl.UInt32(),
+        UPTIME_S: pl.Float64(),
+        TIME: pl.Datetime("ms", "UTC"),
+        POOL: pl.String(),
+        POOL_CATEGORY: pl.String(),
+        USED_BYTES: pl.Int64(),
+        COMMITTED_BYTES: pl.Int64(),
+        MAX_BYTES: pl.Int64(),
+    }
 
 
 def empty_samples() -> pl.DataFrame:
-    return pl.DataFrame(schema=SAMPLE_SCHEMA)
+    import polars as pl
+
+    return pl.DataFrame(schema=_schema("SAMPLE_SCHEMA"))
+
+
+@lru_cache(maxsize=None)
+def _schema(name: str) -> dict:
+    return {
+        "EVENT_SCHEMA": _event_schema,
+        "SAMPLE_SCHEMA": _sample_schema,
+        "COLLECTOR_SAMPLE_SCHEMA": _collector_sample_schema,
+    }[name]()
+
+
+def __getattr__(name: str):
+    """The schemas (EVENT_SCHEMA, SAMPLE_SCHEMA, COLLECTOR_SAMPLE_SCHEMA) are built on first
+    use: they need polars, and naming a column must not cost its import."""
+    if name in ("EVENT_SCHEMA", "SAMPLE_SCHEMA", "COLLECTOR_SAMPLE_SCHEMA"):
+        return _schema(name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
 # --- run metadata -------------------------------------------------------------------------------
@@ -199,12 +232,15 @@ RUN_META_KEYS = (
 COLLECTOR = "collector"  # the JVM's own name, e.g. "G1 Young Generation", "ZGC Minor Cycles"
 COLLECTION_COUNT = "collection_count"
 COLLECTION_TIME_MS = "collection_time_ms"
-COLLECTOR_SAMPLE_SCHEMA: dict[str, pl.DataType] = {
-    RUN_ID: pl.UInt32(),
-    UPTIME_S: pl.Float64(),
-    TIME: pl.Datetime("ms", "UTC"),
-    COLLECTOR: pl.String(),
-    CATEGORY: pl.String(),
-    COLLECTION_COUNT: pl.Int64(),
-    COLLECTION_TIME_MS: pl.Float64(),
-}
+def _collector_sample_schema() -> dict[str, pl.DataType]:
+    import polars as pl
+
+    return {
+        RUN_ID: pl.UInt32(),
+        UPTIME_S: pl.Float64(),
+        TIME: pl.Datetime("ms", "UTC"),
+        COLLECTOR: pl.String(),
+        CATEGORY: pl.String(),
+        COLLECTION_COUNT: pl.Int64(),
+        COLLECTION_TIME_MS: pl.Float64(),
+    }

@@ -289,7 +289,7 @@ def read_grammar(path: Path) -> GrammarFile:
     path = Path(path)
     grammar = GrammarFile(path.stem, path, ("*",), (), {}, [], [])
     for number, header, body in _blocks(path):
-        where = f"{path}:{number}"
+        where = f"{path.parent.name}/{path.name}:{number}"
         keyword = header.split()[0]
         try:
             if keyword == "grammar":

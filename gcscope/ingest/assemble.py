@@ -65,17 +65,20 @@ def assemble(frames: list[pl.DataFrame], grammars: GrammarSet, set_name: str,
     attributes = _with_run(attributes, breaks, first_run_id)
 
     runs = _run_meta(events, init, set_name, first_run_id, len(breaks) + 1, files)
+    for run in runs:
+        _finish_run(run, grammars)
     if events is None:
         return model.empty_events(), runs
     events = _events(events, grammars)
     if attributes is not None:
         events = _attach_attributes(events, attributes)
     events = _regions_to_bytes(events, runs)
-    for run in runs:
-        _finish_run(run, grammars)
     events = events.with_columns(
         pl.col(FILE_IDX).replace_strict(dict(enumerate(files)), return_dtype=pl.String).alias(model.SOURCE_FILE)
-    ).sort(ORDER)
+    )
+    # Timeline order: by start time (a cycle that ended late started early), then line order.
+    order = [model.RUN_ID, model.UPTIME_S, ORDER] if model.UPTIME_S in events.columns else [ORDER]
+    events = events.sort(order, nulls_last=True)
     return model.conform_events(events), runs
 
 

@@ -2,8 +2,8 @@
 
 `-Xlog:...:decorators` takes any subset of `time utctime uptime timemillis uptimemillis
 timenanos uptimenanos hostname pid tid level tags`; each is printed in its own `[...]`. We tell
-them apart by their content (an ISO time, "12.345s", "1234ms", "5678ns", "1234p", "5678t",
-a level word, a tag list), so the order does not matter.
+them apart by their content (an ISO time, "12.345s", "1234ms", "5678ns", a bare number for
+pid then tid, a level word, a tag list), so the order does not matter.
 """
 
 from __future__ import annotations
@@ -27,8 +27,8 @@ _CONTENT = {
     "timenanos": r"\d+ns",
     "uptimenanos": r"\d+ns",
     "hostname": r"[^\]]*",
-    "pid": r"\d+p",
-    "tid": r"\d+t",
+    "pid": r"\d+",
+    "tid": r"\d+",
     "level": r"(?:trace|debug|info|warning|error) *",
     "tags": r"[a-z0-9_]+(?:,[a-z0-9_]+)* *",
 }
@@ -36,7 +36,7 @@ _BRACKETS = re.compile(r"^((?:\[[^\]\n]*\])+) ?")
 _ISO = re.compile(_CONTENT["time"])
 # Past this many milliseconds since 1970 a "...ms" decoration is a wall-clock time, not uptime.
 _EPOCH_MS_FLOOR = 10**11  # 1973-03-03: no JVM uptime is that long
-_EPOCH_NS_FLOOR = 10**17
+_MONOTONIC_NS_FLOOR = 10**12  # 17 minutes: a log's first lines are written right after JVM start
 
 
 @dataclasses.dataclass(frozen=True)
@@ -51,14 +51,15 @@ class Decorations:
 
     @property
     def uptime_field(self) -> str | None:
-        for name in ("uptime", "uptimemillis", "uptimenanos"):
+        # timenanos is HotSpot's monotonic clock (not the epoch): no wall time, but a timeline
+        for name in ("uptime", "uptimemillis", "uptimenanos", "timenanos"):
             if name in self.fields:
                 return name
         return None
 
     @property
     def time_field(self) -> str | None:
-        for name in ("time", "utctime", "timemillis", "timenanos"):
+        for name in ("time", "utctime", "timemillis"):
             if name in self.fields:
                 return name
         return None
@@ -104,11 +105,14 @@ def _classify(value: str, is_last: bool, seen: list[str]) -> str | None:
     if re.fullmatch(r"\d+ms", stripped):
         return "timemillis" if int(stripped[:-2]) >= _EPOCH_MS_FLOOR else "uptimemillis"
     if re.fullmatch(r"\d+ns", stripped):
-        return "timenanos" if int(stripped[:-2]) >= _EPOCH_NS_FLOOR else "uptimenanos"
-    if re.fullmatch(r"\d+p", stripped):
-        return "pid"
-    if re.fullmatch(r"\d+t", stripped):
-        return "tid"
+        # timenanos (a monotonic clock, since boot) comes before uptimenanos in HotSpot's order;
+        # alone, it is the one far beyond a young JVM's uptime.
+        if "timenanos" in seen:
+            return "uptimenanos"
+        return "timenanos" if int(stripped[:-2]) >= _MONOTONIC_NS_FLOOR else "uptimenanos"
+    if re.fullmatch(r"\d+", stripped):
+        # HotSpot prints pid and tid as bare numbers, pid first
+        return "tid" if "pid" in seen else "pid"
     if stripped in LEVELS:
         return "level"
     # Tags come last in HotSpot's order; a tag list elsewhere is a hostname.

@@ -60,7 +60,7 @@ def uptime_seconds(decorator: str) -> pl.Expr:
         return text.str.replace(",", ".", literal=True).str.strip_chars_end("s").cast(pl.Float64)
     if decorator == "uptimemillis":
         return text.str.strip_chars_end("ms").cast(pl.Float64) / 1e3
-    return text.str.strip_chars_end("ns").cast(pl.Float64) / 1e9
+    return text.str.strip_chars_end("ns").cast(pl.Float64) / 1e9  # uptimenanos or timenanos
 
 
 def wall_time(decorator: str) -> pl.Expr:
@@ -69,11 +69,7 @@ def wall_time(decorator: str) -> pl.Expr:
         return text.str.to_datetime("%Y-%m-%dT%H:%M:%S%.3f%z", strict=False).dt.convert_time_zone(
             "UTC"
         ).dt.cast_time_unit("ms")
-    if decorator == "timemillis":
-        return pl.from_epoch(text.str.strip_chars_end("ms").cast(pl.Int64), "ms").dt.replace_time_zone("UTC")
-    return pl.from_epoch(
-        text.str.strip_chars_end("ns").cast(pl.Int64) // 1_000_000, "ms"
-    ).dt.replace_time_zone("UTC")
+    return pl.from_epoch(text.str.strip_chars_end("ms").cast(pl.Int64), "ms").dt.replace_time_zone("UTC")
 
 
 @dataclasses.dataclass(frozen=True)

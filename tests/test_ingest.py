@@ -1,0 +1,308 @@
+"""Ingestion: decorations, inputs (sets, archives, stdin), runs, and the events they yield.
+
+Every figure compared here comes from a second, independent source: the JVM's own MXBean
+counts saved beside each sample log, or the same log read another way.
+"""
+
+from __future__ import annotations
+
+import gzip
+import json
+import random
+import shutil
+import subprocess
+import sys
+import zipfile
+from pathlib import Path
+
+import polars as pl
+import pytest
+
+from gcscope import model
+from gcscope.ingest import read_events
+from gcscope.ingest.decorations import DECORATORS, detect
+
+from .conftest import SAMPLE_LOGS
+
+JDK17 = SAMPLE_LOGS / "jdk17"
+G1_GCSTAR = JDK17 / "g1-gcstar.log"
+STW_LOGS = sorted(
+    p for p in JDK17.glob("*.log")
+    if p.name.split("-")[0] in ("g1", "parallel", "serial") and (p.parent / f"{p.name}.mxbeans.json").exists()
+)
+# What the JVM's GarbageCollectorMXBeans count, per pause kind gcscope reports. G1 remark and
+# cleanup pauses are not counted by any bean before JDK 21: they are compared separately.
+BEAN_KINDS = {
+    "G1 Young Generation": ("young", "mixed"),
+    "G1 Old Generation": ("full",),
+    "PS Scavenge": ("young",),
+    "PS MarkSweep": ("full",),
+    "Copy": ("young",),
+    "MarkSweepCompact": ("full",),
+}
+
+
+def pause_counts(events: pl.DataFrame) -> dict[str, int]:
+    pauses = events.filter(pl.col(model.CATEGORY) == model.PAUSE)
+    return dict(pauses.group_by(model.KIND).len().iter_rows())
+
+
+def bean_counts(log: Path) -> dict[str, int]:
+    beans = json.loads(Path(f"{log}.mxbeans.json").read_text())["mxbeans"]
+    return {name: value["count"] for name, value in beans.items()}
+
+
+@pytest.mark.parametrize("log", STW_LOGS, ids=[p.name for p in STW_LOGS])
+def test_pause_counts_equal_the_jvms_own_counts(log: Path):
+    result = read_events([log])
+    kinds = pause_counts(result.events)
+    for bean, count in bean_counts(log).items():
+        counted = sum(kinds.get(kind, 0) for kind in BEAN_KINDS[bean])
+        assert counted == count, f"{bean}: gcscope counted {counted}, the JVM {count}"
+    assert result.parse.coverage_pct == 100.0, [u.text for u in result.parse.unknown_examples]
+
+
+def test_g1_remark_and_cleanup_are_counted_separately():
+    kinds = pause_counts(read_events([G1_GCSTAR]).events)
+    assert kinds.get("remark", 0) > 0 and kinds.get("remark") == kinds.get("cleanup")
+
+
+def test_every_decorator_is_read_somewhere_in_the_sample_logs():
+    # A lone utctime cannot be told from a local time printed with +0000: both are absolute
+    # times and are read alike, so they count as one here.
+    seen: set[str] = set()
+    for log in JDK17.glob("*.log"):
+        seen.update(read_events([log]).parse.files[0].decorations)
+    if "time" in seen:
+        seen.add("utctime")
+    assert set(DECORATORS) <= seen, f"never exercised: {set(DECORATORS) - seen}"
+
+
+@pytest.mark.parametrize("line,expected", [
+    ("[0.004s][info][gc] Using G1", ("uptime", "level", "tags")),
+    ("[2026-11-25T09:28:04.586+0000][6ms][13232][13233][info][gc] Using G1",
+     ("time", "uptimemillis", "pid", "tid", "level", "tags")),
+    ("[2026-11-25T09:28:04.586+0100][2026-11-25T08:28:04.586+0000][0,004s][gc] Using G1",
+     ("time", "utctime", "uptime", "tags")),
+    ("[1764063000123ms][5000000ns][myhost.example][gc,init] Version: 17",
+     ("timemillis", "uptimenanos", "hostname", "tags")),
+    ("[9378123456789ns][debug] x", ("timenanos", "level")),
+    ("[9378123456789ns][5123456ns][gc] x", ("timenanos", "uptimenanos", "tags")),
+    ("no decorations at all", ()),
+])
+def test_decorations_are_told_apart_by_content(line: str, expected: tuple[str, ...]):
+    assert detect([line]).fields == expected
+
+
+def test_decorations_give_the_same_events_as_the_default_set():
+    """Absolute time is converted to UTC; uptime from any uptime decorator in seconds."""
+    log = JDK17 / "g1-gcstar-utctime-uptimemillis-pid-tid-level-tags.log"
+    events = read_events([log]).events.filter(pl.col(model.CATEGORY) == model.PAUSE)
+    assert events.get_column(model.TIME).null_count() == 0
+    assert events.get_column(model.UPTIME_S).null_count() == 0
+    # wall clock and uptime advance together (within the ms resolution of both)
+    elapsed_wall = (events.get_column(model.TIME) - events.get_column(model.TIME).first()).dt.total_milliseconds() / 1e3
+    elapsed_uptime = events.get_column(model.UPTIME_S) - events.get_column(model.UPTIME_S).first()
+    assert (elapsed_wall - elapsed_uptime).abs().max() < 0.01
+
+
+def test_rotated_set_is_ordered_by_uptime_not_by_name():
+    rotated = JDK17 / "rotated"
+    members = sorted(rotated.glob("g1.log*"))
+    members = [m for m in members if not m.name.endswith(".json")]
+    assert len(members) >= 3
+    shuffled = members[:]
+    random.Random(7).shuffle(shuffled)
+    by_dir = read_events([rotated])
+    by_files = read_events([str(m) for m in shuffled])
+    for result in (by_dir, by_files):
+        assert len(result.runs) == 1
+        pauses = result.events.filter(pl.col(model.CATEGORY) == model.PAUSE)
+        ids = pauses.get_column(model.GC_ID)
+        # G1 remark and cleanup pauses carry the GC id of their concurrent cycle
+        assert ids.is_sorted() and pauses.select(model.GC_ID, model.KIND).is_unique().all()
+        uptimes = result.events.get_column(model.UPTIME_S)
+        assert uptimes.is_sorted()
+    assert by_dir.events.equals(by_files.events)
+    # the set wraps around: its oldest file is not the one named .0 or the current one
+    order = by_dir.runs[0]["files"]
+    assert [Path(f).name for f in order] != sorted(Path(f).name for f in order)
+
+
+def test_gz_and_zip_read_like_the_plain_file(tmp_path: Path):
+    plain = read_events([G1_GCSTAR]).events.drop(model.SOURCE_FILE)
+    gz = tmp_path / "gc.log.gz"
+    gz.write_bytes(gzip.compress(G1_GCSTAR.read_bytes()))
+    archive = tmp_path / "logs.zip"
+    with zipfile.ZipFile(archive, "w", zipfile.ZIP_DEFLATED) as z:
+        z.write(G1_GCSTAR, "service/gc.log")
+    for path in (gz, archive):
+        events = read_events([path]).events
+        assert events.drop(model.SOURCE_FILE).equals(plain)
+    zipped = read_events([archive]).events.get_column(model.SOURCE_FILE).unique().to_list()
+    assert zipped == [f"{archive}!service/gc.log"]
+
+
+def test_zip_with_a_rotated_set_is_one_run(tmp_path: Path):
+    archive = tmp_path / "rotated.zip"
+    with zipfile.ZipFile(archive, "w") as z:
+        for member in (JDK17 / "rotated").glob("g1.log*"):
+            if not member.name.endswith(".json"):
+                z.write(member, member.name)
+    direct = read_events([JDK17 / "rotated"])
+    zipped = read_events([archive])
+    assert len(zipped.runs) == 1
+    assert zipped.events.drop(model.SOURCE_FILE).equals(direct.events.drop(model.SOURCE_FILE))
+
+
+def test_a_restart_starts_a_new_run(tmp_path: Path):
+    """Two JVM lifetimes in one file (a log appended to across restarts): two runs."""
+    first, second = JDK17 / "g1-gcstar.log", JDK17 / "g1-gcstar-steady.log"
+    both = tmp_path / "appended.log"
+    both.write_bytes(first.read_bytes() + second.read_bytes())
+    result = read_events([both])
+    assert len(result.runs) == 2
+    alone = [read_events([p]).events for p in (first, second)]
+    for run, events in zip(result.runs, alone):
+        mine = result.events.filter(pl.col(model.RUN_ID) == run[model.RUN_ID])
+        assert pause_counts(mine) == pause_counts(events)
+        assert run["start_uptime_s"] < 1.0  # each timeline starts at its own JVM start
+
+
+def test_separate_files_are_separate_runs():
+    result = read_events([JDK17 / "parallel-gcstar.log", JDK17 / "serial-gcstar.log"])
+    assert [run["collector"] for run in result.runs] == ["Parallel", "Serial"]
+
+
+def test_crlf_line_endings_read_like_lf(tmp_path: Path):
+    crlf = tmp_path / "crlf.log"
+    crlf.write_bytes(G1_GCSTAR.read_bytes().replace(b"\n", b"\r\n"))
+    plain = read_events([G1_GCSTAR])
+    windows = read_events([crlf])
+    assert windows.parse.coverage_pct == 100.0
+    assert windows.events.drop(model.SOURCE_FILE).equals(plain.events.drop(model.SOURCE_FILE))
+
+
+def test_truncated_last_line_is_counted_not_lost(tmp_path: Path):
+    data = G1_GCSTAR.read_bytes()
+    cut = data.rfind(b"Pause Young")  # in the middle of the last pause summary line
+    truncated = tmp_path / "truncated.log"
+    truncated.write_bytes(data[: cut + 15])
+    result = read_events([truncated])
+    report = result.parse.files[0]
+    assert report.truncated_last_line
+    assert report.lines == data[: cut + 15].count(b"\n") + 1
+    assert report.unknown == 1 and result.parse.unknown_examples[-1].line == report.lines
+
+
+def test_every_line_is_recognised_or_counted_unknown(tmp_path: Path):
+    data = G1_GCSTAR.read_bytes().split(b"\n")
+    garbage = [b"this is not a GC log line", b"GC(5) Pause Young 1M->", b"\x01\x02binary"]
+    mixed = data[:50] + garbage + data[50:]
+    path = tmp_path / "mixed.log"
+    path.write_bytes(b"\n".join(mixed))
+    result = read_events([path])
+    report = result.parse.files[0]
+    assert report.lines == len(mixed) - (1 if mixed[-1] == b"" else 0)
+    assert report.unknown == len(garbage)
+    assert [u.line for u in result.parse.unknown_examples] == [51, 52, 53]
+    assert all(u.explanation for u in result.parse.unknown_examples)
+    # garbage never changes the events of the lines around it
+    original = read_events([G1_GCSTAR]).events.drop(model.SOURCE_FILE, model.SOURCE_LINE)
+    assert result.events.drop(model.SOURCE_FILE, model.SOURCE_LINE).equals(original)
+
+
+def test_read_log_is_the_library_entry_point():
+    import gcscope
+
+    events = gcscope.read_log(str(G1_GCSTAR))
+    assert isinstance(events, pl.DataFrame)
+    assert list(events.schema.items()) == list(model.EVENT_SCHEMA.items())
+    assert events.height == read_events([G1_GCSTAR]).events.height
+
+
+def test_g1_regions_become_bytes_with_the_region_size():
+    result = read_events([G1_GCSTAR])
+    region = result.runs[0]["region_size_bytes"]
+    assert region == 1024 * 1024  # "Heap Region Size: 1M" in the log
+    young = result.events.filter(pl.col(model.KIND) == "young")
+    # Old + humongous + survivor regions after a young GC hold at most the heap after GC
+    used_after = young.select(pl.sum_horizontal("old_after_bytes", "humongous_after_bytes", "survivor_after_bytes"))
+    assert (used_after.to_series() <= young.get_column(model.HEAP_AFTER_BYTES) + region).all()
+
+
+def test_stdin_is_read_with_a_dash():
+    completed = subprocess.run(
+        [sys.executable, "-m", "gcscope.cli", "analyze", "-", "--json"],
+        input=G1_GCSTAR.read_bytes(), capture_output=True, timeout=120,
+    )
+    assert completed.returncode == 0, completed.stderr.decode()
+    result = json.loads(completed.stdout)
+    expected = sum(v for v in pause_counts(read_events([G1_GCSTAR]).events).values())
+    assert result["runs"][0]["pauses"]["count"] == expected
+
+
+@pytest.fixture()
+def gcscope_cli():
+    def run(*args: str, stdin: bytes | None = None) -> subprocess.CompletedProcess:
+        return subprocess.run(
+            [sys.executable, "-m", "gcscope.cli", *args], input=stdin, capture_output=True,
+            text=False, timeout=120,
+        )
+    return run
+
+
+def _bad_inputs(tmp_path: Path, corpus: Path) -> dict[str, tuple[Path, str]]:
+    empty = tmp_path / "empty.log"
+    empty.write_bytes(b"")
+    no_logs = tmp_path / "nologs"
+    no_logs.mkdir()
+    (no_logs / "notes.md").write_text("nothing here")
+    binary = tmp_path / "core.bin"
+    binary.write_bytes(bytes(range(256)) * 64)
+    corrupt = tmp_path / "gc.log.gz"
+    corrupt.write_bytes(gzip.compress(G1_GCSTAR.read_bytes())[:2000])
+    legacy = corpus / "gctoolkit-testdata/gctoolkit-gclogs/preunified/cms/815_gc.log"
+    return {
+        "missing": (tmp_path / "absent.log", "no such file or directory"),
+        "empty": (empty, "empty file"),
+        "no logs": (no_logs, "directory holds no log files"),
+        "binary": (binary, "binary file"),
+        "corrupt gz": (corrupt, "corrupt or truncated compressed data"),
+        "legacy": (legacy, "legacy format"),
+    }
+
+
+@pytest.mark.parametrize("case", ["missing", "empty", "no logs", "binary", "corrupt gz", "legacy"])
+def test_bad_input_gets_one_clear_line_and_exit_3(case: str, tmp_path: Path, corpus: Path, gcscope_cli):
+    path, expected = _bad_inputs(tmp_path, corpus)[case]
+    completed = gcscope_cli("analyze", str(path))
+    stderr = completed.stderr.decode()
+    assert completed.returncode == 3, stderr
+    assert "Traceback" not in stderr
+    lines = [line for line in stderr.splitlines() if line.strip()]
+    assert len(lines) == 1 and str(path) in lines[0] and expected in lines[0], stderr
+
+
+def test_one_bad_file_among_good_ones_is_reported_and_skipped(tmp_path: Path):
+    empty = tmp_path / "empty.log"
+    empty.write_bytes(b"")
+    result = read_events([G1_GCSTAR, empty])
+    assert len(result.runs) == 1
+    assert len(result.parse.skipped) == 1 and str(empty) in result.parse.skipped[0]
+
+
+def test_help_does_not_import_heavy_libraries():
+    code = (
+        "import sys; from gcscope.cli import build_parser; build_parser(); "
+        "print(sorted(m for m in ('polars', 'matplotlib', 'jpype', 'pyparsing') if m in sys.modules))"
+    )
+    completed = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
+    assert completed.stdout.strip() == "[]", completed.stdout + completed.stderr
+
+
+def test_copy_of_sample_keeps_its_name_in_source_file(tmp_path: Path):
+    copy = tmp_path / "odd <name> & more.log"
+    shutil.copy(G1_GCSTAR, copy)
+    files = read_events([copy]).events.get_column(model.SOURCE_FILE).unique().to_list()
+    assert files == [str(copy)]
