@@ -185,6 +185,16 @@ def test_readme_documents_every_json_key():
     assert not missing, f"README's JSON section does not document {missing}"
 
 
+def test_readme_documents_the_analyze_options_and_exit_codes():
+    readme = (ROOT / "README.md").read_text()
+    section = readme[readme.index("## gcscope analyze") : readme.index("### JSON output")]
+    for option in ("--json", "--strict", "--max-unknown N", "--events OUT"):
+        assert f"| `{option}` |" in section, option
+    for status in ExitStatus:
+        if status != ExitStatus.TARGET_UNREACHABLE:  # analyze never talks to a live JVM
+            assert f"| {int(status)} |" in section, status
+
+
 def test_saved_json_reads_back_to_the_same_result(capsys):
     doc = analyze_json(str(G1), capsys=capsys)
     doc["thresholds"] = {"pause_threshold_ms": 200}  # a key a later feature adds
