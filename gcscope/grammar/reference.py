@@ -41,8 +41,11 @@ def _element(item, tokens: dict[str, dsl.Token]) -> pp.ParserElement:
     elif isinstance(item, dsl.Optional):
         element = pp.Opt(_element(item.body, tokens))
     elif isinstance(item, dsl.Alternation):
-        # MatchFirst in the written order, like a regex alternation without backtracking into it.
-        element = pp.MatchFirst([_element(option, tokens) for option in item.options])
+        # The longest matching option (pp.Or): a regex would backtrack into the alternation when
+        # a shorter option leaves the rest unmatched ("Heap" vs "Heap after GC …"); the longest
+        # option is what that search finds in every grammar written so far (the differential
+        # test keeps it so).
+        element = pp.Or([_element(option, tokens) for option in item.options])
     elif isinstance(item, dsl.Repeat):
         body = _element(item.body, tokens)
         element = pp.Opt(body[1, item.high]) if item.low == 0 else body[item.low, item.high]

@@ -1,0 +1,45 @@
+"""Every unified G1, Parallel and Serial log of the public corpus parses, with >= 99 % of its
+lines recognised. The per-file table is printed (run pytest with -s to see it)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from gcscope.ingest import read_events
+
+from .conftest import CORPUS
+
+MIN_COVERAGE_PCT = 99.0
+
+
+def _rows() -> list[list[str]]:
+    inventory = CORPUS / "INVENTORY.tsv"
+    if not inventory.exists():
+        return []
+    return [line.split("\t") for line in inventory.read_text().splitlines()[1:]]
+
+
+STW_LOGS = [CORPUS / row[0] for row in _rows() if row[3] == "unified" and row[4] in ("G1", "Parallel", "Serial")]
+
+
+def test_the_corpus_is_there(corpus: Path):
+    assert len(STW_LOGS) >= 30
+
+
+def test_g1_parallel_serial_corpus_coverage(capsys):
+    table, failures = [], []
+    for log in STW_LOGS:
+        result = read_events([log], max_unknown=3)
+        report = result.parse
+        collectors = ",".join(sorted({run["collector"] or "?" for run in result.runs}))
+        table.append(f"{report.coverage_pct:7.2f}%  {report.unknown_lines:5d}/{report.lines:6d}  "
+                     f"{collectors:9s} {log.relative_to(CORPUS)}")
+        if report.coverage_pct < MIN_COVERAGE_PCT:
+            failures.append((log, [u.text for u in report.unknown_examples]))
+        assert result.events.height > 0, f"{log}: no events"
+    with capsys.disabled():
+        print("\ncoverage  unknown/lines collector file")
+        print("\n".join(table))
+    assert not failures, failures

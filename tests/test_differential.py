@@ -1,0 +1,71 @@
+"""The two engines agree: the vectorised engine and the pyparsing reference parser name the
+same rule (or none) for the lines of real logs.
+
+The reference parser is ~100x slower, so each log contributes one line per distinct shape
+(the line with its numbers masked): lines of one shape take the same path through both
+engines. Every rule that matches a shape is checked, with every decoration set.
+"""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import polars as pl
+import pytest
+
+from gcscope.grammar.compile import load_grammars
+from gcscope.grammar.reference import ReferenceParser
+from gcscope.ingest import DETECT_BYTES, _choose_grammars
+from gcscope.ingest.decorations import detect
+from gcscope.ingest.engine import LINE, classify, lines_of, make_plan
+
+from .conftest import CORPUS, SAMPLE_LOGS
+
+STW = ("G1", "Parallel", "Serial")
+
+
+def _unified_stw_corpus_logs() -> list[Path]:
+    inventory = CORPUS / "INVENTORY.tsv"
+    if not inventory.exists():
+        return []
+    rows = [line.split("\t") for line in inventory.read_text().splitlines()[1:]]
+    return [CORPUS / row[0] for row in rows if row[3] == "unified" and row[4] in STW]
+
+
+LOGS = _unified_stw_corpus_logs() + sorted(
+    p for p in SAMPLE_LOGS.rglob("*.log*")
+    if p.name.split("-")[0].split(".")[0] in ("g1", "parallel", "serial") and not p.name.endswith(".json")
+)
+
+
+def _shapes(lines: list[str]) -> list[str]:
+    seen, kept = set(), []
+    for line in lines:
+        shape = re.sub(r"\d+", "N", line)
+        if shape not in seen:
+            seen.add(shape)
+            kept.append(line)
+    return kept
+
+
+@pytest.mark.parametrize("log", LOGS, ids=[str(p.relative_to(p.parents[1])) for p in LOGS])
+def test_engines_agree_on_every_line_shape(log: Path):
+    grammars = load_grammars()
+    reference = ReferenceParser(grammars)
+    data = log.read_bytes()
+    frame = lines_of(data)
+    decorations = detect(frame.get_column(LINE).head(200).to_list())
+    plan = make_plan(decorations, grammars, _choose_grammars(data[:DETECT_BYTES], grammars))
+    sample = pl.DataFrame({LINE: _shapes(frame.get_column(LINE).to_list())})
+    engine_rules = classify(sample, plan).to_list()
+    disagreements = []
+    for line, engine_rule in zip(sample.get_column(LINE).to_list(), engine_rules):
+        if not line:
+            continue
+        values, message, _ = decorations.split(line)
+        explanation = reference.explain(message, plan.rules, values.get("tags"))
+        reference_rule = explanation.matched.name if explanation.matched else None
+        if reference_rule != engine_rule:
+            disagreements.append((engine_rule, reference_rule, line))
+    assert not disagreements, "\n".join(f"engine={e} reference={r}: {line}" for e, r, line in disagreements[:10])
