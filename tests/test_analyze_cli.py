@@ -271,11 +271,6 @@ def test_pause_figures_match_the_summary_lines_and_the_jvm_counts(log, capsys):
     assert run["allocation_rate_mb_s"] == pytest.approx(allocated / span, rel=0.03)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="ingest: a run's end_uptime_s is the last GC record, not the last line (the JVM's "
-    "exit heap printout comes later); reported to the ingest owner",
-)
 def test_run_spans_from_the_first_to_the_last_line(capsys):
     run = analyze_json(str(SERIAL), capsys=capsys)["runs"][0]
     times = uptimes(SERIAL)

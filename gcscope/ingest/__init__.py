@@ -21,7 +21,7 @@ from gcscope.errors import InputError, UnsupportedFormatError
 from gcscope.grammar.compile import GrammarSet, load_grammars
 from gcscope.ingest import sources as sources_mod
 from gcscope.ingest.assemble import FILE_IDX, assemble
-from gcscope.ingest.decorations import Decorations, detect
+from gcscope.ingest.decorations import Decorations, detect, seconds
 from gcscope.ingest.engine import LINE, LINE_NO, lines_of, make_plan, run_chunk
 
 # What JDK 8 and earlier wrote (-XX:+PrintGCDetails): not unified logging.
@@ -111,6 +111,7 @@ class _FileResult:
     source: sources_mod.Source
     report: FileReport
     records: list[pl.DataFrame]  # one frame per (chunk, rule)
+    last_uptime_s: float | None  # of the file's last line: a run ends there, not at its last GC
     first_uptime_s: float | None
     first_time: object | None
     unknown: list[UnknownLine]
@@ -194,7 +195,19 @@ def _read_file(source: sources_mod.Source, grammars: GrammarSet, wanted: frozens
         raise InputError("empty file: no log lines", file=source.name)
     report.truncated_last_line = not last_chunk.endswith(b"\n")
     first_uptime, first_time = _first_stamps(records)
-    return _FileResult(source, report, records, first_uptime, first_time, unknown, decorations)
+    return _FileResult(source, report, records, _last_uptime(last_chunk, decorations),
+                       first_uptime, first_time, unknown, decorations)
+
+
+def _last_uptime(chunk: bytes, decorations: Decorations) -> float | None:
+    field = decorations.uptime_field
+    if field is None:
+        return None
+    for raw in reversed(chunk[-65536:].split(b"\n")):
+        values, _, _ = decorations.split(raw.decode("utf-8", "replace").rstrip("\r"))
+        if field in values:
+            return seconds(values[field], field)
+    return None
 
 
 def _first_stamps(records: list[pl.DataFrame]) -> tuple[float | None, object | None]:
@@ -266,6 +279,10 @@ def read_events(paths: Iterable[str] | str, *, max_unknown: int = 20,
         set_events, set_runs = assemble(
             frames, grammars, set_key, len(runs), [r.source.name for r in results]
         )
+        if set_runs and results[-1].last_uptime_s is not None:
+            last = set_runs[-1]
+            if last["start_uptime_s"] is not None and results[-1].last_uptime_s >= last["start_uptime_s"]:
+                last["end_uptime_s"] = max(last["end_uptime_s"] or 0.0, results[-1].last_uptime_s)
         events.append(set_events)
         runs.extend(set_runs)
     if not reports:

@@ -144,3 +144,18 @@ def detect(lines: list[str]) -> Decorations:
     if not votes:
         return Decorations(())
     return Decorations(max(votes.items(), key=lambda item: item[1])[0])
+
+
+def seconds(value: str, decorator: str) -> float | None:
+    """An uptime decoration's text in seconds (slow path, for single lines)."""
+    value = value.strip()
+    try:
+        if decorator == "uptime":
+            return float(value.replace(",", ".").removesuffix("s"))
+        if decorator == "uptimemillis":
+            return int(value.removesuffix("ms")) / 1e3
+        if decorator in ("uptimenanos", "timenanos"):
+            return int(value.removesuffix("ns")) / 1e9
+    except ValueError:
+        return None
+    return None
