@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from leak_frames import HEAP_MAX, heap_frame, meta
 
 from gcscope import model
 from gcscope.analysis.leak import VERDICTS, leak_verdict
 from gcscope.config import default_config
+from tests.leak_frames import HEAP_MAX, heap_frame, meta
 
 PARAMS = default_config().params("GCS001")
 

@@ -61,6 +61,9 @@ SHAPE_WORDS = {
 # Concurrent cycles that collect only the young generation (generational ZGC/Shenandoah minor
 # cycles): their heap after still holds every dead old object, so they are not a floor.
 YOUNG_ONLY_KINDS = ("young", "minor")
+# Pauses that collect the whole heap (with concurrent cycles): when they free nothing, the
+# heap has run out.
+WHOLE_HEAP_KINDS = ("full", "degenerated")
 FLOOR_BINS = 60  # old collections: at most this many troughs over the analysed span
 ENVELOPE_BINS = 30  # lower envelope of all collections: at most this many troughs
 EVIDENCE_MAX_POINTS = 200  # points listed in the JSON evidence (all are used in the fit)
@@ -149,14 +152,25 @@ def _troughs(frame: pl.DataFrame, bins: int) -> pl.DataFrame:
     return frame.filter(pl.col(_T).is_in(t.tolist())).unique(_T, keep="first").sort(_T)
 
 
-def _last_floor_pct(base: pl.DataFrame, heap_max: float) -> float | None:
-    """Heap after the last three old collections (median), % of the heap it could use then:
-    the committed heap printed with each, else the maximum heap."""
-    if base.height == 0:
+def _end_fill_pct(base: pl.DataFrame, heap_max: float, since_s: float) -> float | None:
+    """How full the heap stayed after the last whole-heap collections (full, degenerated,
+    concurrent cycles; at most three, after `since_s`): the higher of the heap in use as % of
+    the committed heap (else max heap) and as % of what the collection found. Either near 100
+    means collecting no longer frees memory. None when no such collection came that late.
+
+    Partial collections (G1 mixed, remark, cleanup) do not count: a remark that frees nothing
+    is normal."""
+    whole = (pl.col(CATEGORY) == CONCURRENT) | pl.col(KIND).is_in(list(WHOLE_HEAP_KINDS))
+    tail = base.filter(whole.fill_null(False) & (pl.col(_T) >= since_s)).tail(3)
+    if tail.height == 0:
         return None
-    tail = base.tail(3)
+    after = tail[HEAP_AFTER_BYTES].cast(pl.Float64)
     capacity = tail[HEAP_COMMITTED_BYTES].cast(pl.Float64).fill_null(heap_max)
-    return float(np.median(tail[HEAP_AFTER_BYTES].cast(pl.Float64) / capacity * 100.0))
+    of_capacity = float(np.median(after / capacity * 100.0))
+    before = tail[HEAP_BEFORE_BYTES].cast(pl.Float64)
+    kept = (after / before * 100.0).drop_nulls()
+    of_found = float(np.median(kept)) if kept.len() else 0.0
+    return max(of_capacity, of_found)
 
 
 def _fit_summary(fit: TrendFit, heap_max: float) -> dict[str, Any]:
@@ -272,7 +286,7 @@ def leak_verdict(
         floor_start_pct=_finite(fit_start),
         floor_end_pct=_finite(fit_end),
         rise_pct=_finite(rise),
-        last_floor_pct=_finite(_last_floor_pct(base, heap_max)),
+        end_fill_pct=_finite(_end_fill_pct(base, heap_max, t[0] + 0.75 * (end - t[0]))),
     )
     out: dict[str, Any] = {
         "verdict": "healthy",
@@ -288,8 +302,8 @@ def leak_verdict(
 
     threshold = float(_param(params, "slope_pct_per_hour"))
     significant = fit.p_value < float(_param(params, "max_p_value")) and fit.slope_low > 0
-    last_floor = evidence["last_floor_pct"]
-    exhausted = last_floor is not None and last_floor >= float(_param(params, "exhausted_pct"))
+    end_fill = evidence["end_fill_pct"]
+    exhausted = end_fill is not None and end_fill >= float(_param(params, "exhausted_pct"))
     min_rise = float(_param(params, "min_rise_pct"))
     # A heap that ran out: the floor climbed (significantly, by a clear margin) to the top,
     # where old collections free almost nothing. That is conclusive however short the run, so
@@ -338,8 +352,8 @@ def leak_verdict(
     notes = []
     if exhausted:
         notes.append(
-            f"the last old collections left {last_floor:.0f} % of the committed heap in use:"
-            " the heap has run out"
+            f"the last whole-heap collections left the heap {end_fill:.0f} % full: the heap has"
+            " run out"
         )
     if out["verdict"] == "suspected" and source != "old_collections":
         notes.append(

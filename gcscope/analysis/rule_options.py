@@ -17,8 +17,13 @@ def add_analyze_arguments(parser: argparse.ArgumentParser) -> None:
     add_config_arguments(parser)
 
 
+def before_ingest(args: argparse.Namespace) -> None:
+    """A bad configuration fails before gigabytes of logs are read."""
+    args.rules_config = config_from_args(args)
+
+
 def after_analysis(args: argparse.Namespace, result: Any, ingest: Any) -> int | None:
-    config = config_from_args(args)
+    config = getattr(args, "rules_config", None) or config_from_args(args)
     if config.sources:
         from gcscope.analysis.rules import apply_rules
 

@@ -21,6 +21,8 @@ from gcscope.errors import ExitStatus, UsageError
 
 # Modules that extend `analyze`. Each may define:
 #   add_analyze_arguments(parser)                        add its options
+#   before_ingest(args)                                  check its options (raise a
+#       GcscopeError) before any log is read
 #   after_analysis(args, result, ingest) -> int | None   called after the metrics and before
 #       any output is printed: may add to `result` (findings, leak verdict, extra keys) and
 #       write its own files (messages go to stderr: stdout may be JSON). A returned int is an
@@ -165,7 +167,13 @@ def run(args: argparse.Namespace) -> int:
     from gcscope.analysis import analyze_ingested
 
     check_events_path(args.events)
-    ingest = ingest_from_args(args)
+    for extension in _extensions():  # their option errors, before any log is read
+        if hasattr(extension, "before_ingest"):
+            extension.before_ingest(args)
+    # --recording PATH: live recordings join the logs' runs (issue 7, gcscope/live/recording.py)
+    from gcscope.live.recording import ingest_with_recordings
+
+    ingest = ingest_with_recordings(args, ingest_from_args)
     result = analyze_ingested(ingest)
     statuses = [
         extension.after_analysis(args, result, ingest)

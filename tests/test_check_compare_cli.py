@@ -1,0 +1,275 @@
+"""`gcscope check`, `compare` and `rules` as a user (or a CI job) runs them: exit codes, JUnit
+XML, JSON, and the configuration errors a user can make."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+from xml.etree import ElementTree as ET
+
+import pytest
+
+from gcscope.config import ConfigError, catalogue, load_config
+from tests.conftest import ROOT, SAMPLE_LOGS
+
+LEAK = SAMPLE_LOGS / "leak"
+PARALLEL_LEAK = LEAK / "parallel-leak.log"
+PARALLEL_STEADY = LEAK / "parallel-steady.log"
+G1_STEADY = LEAK / "g1-steady.log"
+SERIAL_LEAK = LEAK / "serial-leak.log"
+SERIAL_STEADY = LEAK / "serial-steady.log"
+
+
+def gcscope(*args: str, cwd: Path = ROOT) -> subprocess.CompletedProcess:
+    return subprocess.run(
+        [sys.executable, "-m", "gcscope.cli", *map(str, args)],
+        check=False,
+        cwd=cwd,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+
+
+# --- check ---------------------------------------------------------------------------------------
+
+
+def test_check_exits_1_on_a_leak_and_0_on_a_steady_heap(tmp_path):
+    leak = gcscope("check", PARALLEL_LEAK, cwd=tmp_path)
+    assert leak.returncode == 1, leak.stderr
+    assert "GCS001" in leak.stdout and "check failed" in leak.stderr
+    steady = gcscope("check", G1_STEADY, cwd=tmp_path)
+    assert steady.returncode == 0, steady.stdout + steady.stderr
+    assert "check passed" in steady.stderr
+
+
+def test_check_fail_on_warning_counts_warnings(tmp_path):
+    # Parallel's steady heap still does more than one full GC in 5 minutes (GCS003, a warning).
+    assert gcscope("check", PARALLEL_STEADY, cwd=tmp_path).returncode == 0
+    warned = gcscope("check", PARALLEL_STEADY, "--fail-on", "warning", cwd=tmp_path)
+    assert warned.returncode == 1
+    assert "GCS003" in warned.stdout
+    quiet = gcscope(
+        "check",
+        PARALLEL_STEADY,
+        "--fail-on",
+        "warning",
+        "--set",
+        "GCS003.enabled=false",
+        cwd=tmp_path,
+    )
+    assert quiet.returncode == 0, quiet.stdout
+
+
+def test_check_json_lists_findings_and_leak_per_run(tmp_path):
+    done = gcscope("check", PARALLEL_LEAK, "--json", cwd=tmp_path)
+    assert done.returncode == 1
+    result = json.loads(done.stdout)
+    assert result["runs"][0]["leak"]["verdict"] == "leak"
+    ids = [f["id"] for f in result["findings"]]
+    assert "GCS001" in ids
+    assert result["config"]["rules"]["GCS001"]["slope_pct_per_hour"] == 5.0
+
+
+def _junit(path: Path) -> tuple[ET.Element, list[ET.Element]]:
+    root = ET.parse(path).getroot()
+    suite = root.find("testsuite")
+    assert suite is not None
+    return suite, suite.findall("testcase")
+
+
+def test_junit_has_one_case_per_rule_and_fails_those_with_findings(tmp_path):
+    out = tmp_path / "gc.xml"
+    done = gcscope(
+        "check", PARALLEL_LEAK, "--json", "--junit", out, "--fail-on", "warning", cwd=tmp_path
+    )
+    findings = json.loads(done.stdout)["findings"]
+    suite, cases = _junit(out)
+    assert len(cases) == len(catalogue().rules) == int(suite.get("tests"))
+    failed = {c.get("name").split()[0] for c in cases if c.find("failure") is not None}
+    assert failed == {f["id"] for f in findings}  # every finding is a warning or an error
+    assert int(suite.get("failures")) == len(failed)
+    leak_case = next(c for c in cases if c.get("name").startswith("GCS001"))
+    failure = leak_case.find("failure")
+    assert failure.get("type") == "error"
+    assert str(PARALLEL_LEAK) + ":" in failure.text  # the evidence lines
+
+
+def test_junit_with_fail_on_error_keeps_warnings_as_output_only(tmp_path):
+    out = tmp_path / "gc.xml"
+    done = gcscope(
+        "check", PARALLEL_STEADY, "--junit", out, "--set", "GCS011.enabled=false", cwd=tmp_path
+    )
+    assert done.returncode == 0
+    suite, cases = _junit(out)
+    assert int(suite.get("failures")) == 0
+    assert int(suite.get("skipped")) == 1
+    full_gcs = next(c for c in cases if c.get("name").startswith("GCS003"))
+    assert full_gcs.find("failure") is None
+    assert "full GCs" in full_gcs.find("system-out").text
+    skipped = next(c for c in cases if c.get("name").startswith("GCS011"))
+    assert skipped.find("skipped") is not None
+
+
+def test_check_unreadable_log_exits_3(tmp_path):
+    done = gcscope("check", tmp_path / "missing.log", cwd=tmp_path)
+    assert done.returncode == 3
+    assert "Traceback" not in done.stderr
+
+
+# --- configuration ------------------------------------------------------------------------------
+
+
+def write(path: Path, text: str) -> Path:
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
+@pytest.mark.parametrize(
+    ("toml", "expected"),
+    [
+        ("[rules.GCS099]\npause_ms = 1\n", "GCS099: unknown rule"),
+        ("[rules.GCS004]\npause_msec = 1\n", "GCS004.pause_msec: unknown key"),
+        ('[rules.GCS004]\npause_ms = "long"\n', "GCS004.pause_ms: expected a non-negative number"),
+        ("[rules.GCS004]\npause_ms = -5\n", "GCS004.pause_ms: expected a non-negative number"),
+        ("[rules.GCS003]\nmax_per_window = 1.5\n", "expected a non-negative integer"),
+        ('[rules.GCS003]\nenabled = "no"\n', "GCS003.enabled: expected true or false"),
+        ('[rules.GCS003]\nseverity = "fatal"\n', "expected one of info, warning, error"),
+        ("[compare]\np99_pause = 10\n", "compare.p99_pause: unknown key"),
+        ("[limits]\nx = 1\n", "limits: unknown section"),
+        ("[rules.GCS004\n", "invalid TOML"),
+    ],
+)
+def test_config_errors_name_file_key_and_expected_type(tmp_path, toml, expected):
+    path = write(tmp_path / "gcscope.toml", toml)
+    with pytest.raises(ConfigError) as caught:
+        load_config(path)
+    message = str(caught.value)
+    assert message.startswith(f"{path}: ")
+    assert expected in message
+
+
+def test_bad_config_exits_2_before_reading_logs(tmp_path):
+    write(tmp_path / "gcscope.toml", "[rules.GCS004]\npause_ms = -1\n")
+    for command in ("check", "analyze"):
+        done = gcscope(command, tmp_path / "not-read.log", cwd=tmp_path)
+        assert done.returncode == 2, (command, done.stderr)
+        assert "gcscope.toml: GCS004.pause_ms: expected a non-negative number" in done.stderr
+        assert "Traceback" not in done.stderr
+
+
+def test_set_errors_name_the_option(tmp_path):
+    for assignment, expected in (
+        ("GCS004.pause_ms=abc", "--set: GCS004.pause_ms: expected a non-negative number"),
+        ("GCS004=3", "expected RULE.key=value"),
+        ("GCS004.nope=3", "--set: GCS004.nope: unknown key"),
+    ):
+        done = gcscope("check", G1_STEADY, "--set", assignment, cwd=tmp_path)
+        assert done.returncode == 2
+        assert expected in done.stderr
+
+
+def test_config_file_in_working_directory_and_set_override(tmp_path):
+    write(tmp_path / "gcscope.toml", "[rules.GCS004]\npause_ms = 200\n[compare]\nleak = false\n")
+    config = load_config(None, ["GCS004.pause_ms=300"], cwd=tmp_path)
+    assert config.threshold("GCS004", "pause_ms") == 300.0
+    assert config.compare["leak"] is False
+    assert config.sources == [str(tmp_path / "gcscope.toml"), "--set GCS004.pause_ms"]
+    explicit = write(tmp_path / "other.toml", "[rules.gcs004]\npause_ms = 100\n")
+    assert load_config(explicit, cwd=tmp_path).threshold("GCS004", "pause_ms") == 100.0
+
+
+def test_analyze_takes_config_and_set(tmp_path):
+    base = json.loads(gcscope("analyze", "--json", PARALLEL_STEADY, cwd=tmp_path).stdout)
+    assert "GCS003" in [f["id"] for f in base["findings"]]
+    off = gcscope(
+        "analyze", "--json", PARALLEL_STEADY, "--set", "GCS003.enabled=false", cwd=tmp_path
+    )
+    assert "GCS003" not in [f["id"] for f in json.loads(off.stdout)["findings"]]
+
+
+# --- rules ---------------------------------------------------------------------------------------
+
+
+def test_rules_lists_every_rule_with_thresholds(tmp_path):
+    done = gcscope("rules", cwd=tmp_path)
+    assert done.returncode == 0
+    for rule_id, spec in catalogue().rules.items():
+        assert rule_id in done.stdout
+        for name in spec.thresholds:
+            assert name in done.stdout
+    data = json.loads(
+        gcscope("rules", "--json", "--set", "GCS004.pause_ms=200", cwd=tmp_path).stdout
+    )
+    pause = next(r for r in data["rules"] if r["id"] == "GCS004")
+    assert pause["thresholds"]["pause_ms"] == {
+        "value": 200.0,
+        "default": 500.0,
+        "help": pause["thresholds"]["pause_ms"]["help"],
+    }
+    detail = gcscope("rules", "GCS001", cwd=tmp_path)
+    assert "Advice" in detail.stdout and "GCS002" not in detail.stdout
+    assert gcscope("rules", "GCS999", cwd=tmp_path).returncode == 2
+
+
+# --- compare -------------------------------------------------------------------------------------
+
+
+def test_compare_same_log_is_no_regression(tmp_path):
+    done = gcscope("compare", SERIAL_STEADY, SERIAL_STEADY, "--json", cwd=tmp_path)
+    assert done.returncode == 0, done.stdout
+    out = json.loads(done.stdout)
+    assert out["regression"] is False
+    assert all(row["delta"] in (0, 0.0, None) for row in out["rows"])
+
+
+def test_compare_steady_against_leak_is_a_regression(tmp_path):
+    done = gcscope("compare", SERIAL_STEADY, SERIAL_LEAK, "--json", cwd=tmp_path)
+    assert done.returncode == 1
+    out = json.loads(done.stdout)
+    assert "leak verdict" in out["regressions"]
+    row = next(r for r in out["rows"] if r["metric"] == "leak verdict")
+    assert (row["base"], row["candidate"]) == ("healthy", "leak")
+    # The other way round the leak disappears: an improvement, not a regression.
+    back = json.loads(gcscope("compare", SERIAL_LEAK, SERIAL_STEADY, "--json", cwd=tmp_path).stdout)
+    assert next(r for r in back["rows"] if r["metric"] == "leak verdict")["status"] == "improved"
+
+
+def test_compare_reads_saved_results_and_tolerances_decide(tmp_path):
+    saved = tmp_path / "base.json"
+    saved.write_text(gcscope("analyze", "--json", SERIAL_STEADY, cwd=tmp_path).stdout)
+    base = json.loads(saved.read_text())["runs"][0]
+    cand = json.loads(gcscope("analyze", "--json", SERIAL_LEAK, cwd=tmp_path).stdout)["runs"][0]
+    drop = base["throughput_pct"] - cand["throughput_pct"]
+    args = [
+        "compare",
+        saved,
+        SERIAL_LEAK,
+        "--json",
+        "--set",
+        "compare.leak=false",
+        "--set",
+        "compare.full_gc_rate_pct=1000",
+        "--set",
+        "compare.p99_pause_pct=1000",
+        "--set",
+        "compare.max_pause_pct=1000",
+        "--set",
+        "compare.old_gen_points=100",
+    ]
+    loose = gcscope(*args, "--set", f"compare.throughput_points={abs(drop) + 1}", cwd=tmp_path)
+    assert loose.returncode == 0, loose.stdout
+    if drop > 0.1:
+        strict = gcscope(*args, "--set", f"compare.throughput_points={drop / 2}", cwd=tmp_path)
+        assert strict.returncode == 1
+        assert json.loads(strict.stdout)["regressions"] == ["throughput"]
+
+
+def test_compare_bad_saved_result_exits_3(tmp_path):
+    bad = tmp_path / "bad.json"
+    bad.write_text('{"runs": 3}')
+    done = gcscope("compare", bad, SERIAL_STEADY, cwd=tmp_path)
+    assert done.returncode == 3
+    assert str(bad) in done.stderr and "Traceback" not in done.stderr
