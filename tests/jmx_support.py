@@ -93,6 +93,7 @@ def start_target(
     mode: str = "steady",
     seconds: float = 120,
     leak_kb_per_s: int = 0,
+    leak_max_mb: int | None = None,
     jmx: bool = True,
     heap: str = "-Xmx64m",
     extra_jmx: dict | None = None,
@@ -105,6 +106,8 @@ def start_target(
     command += ["-cp", str(classes), "JmxTarget", "--mode", mode, "--seconds", str(seconds)]
     if leak_kb_per_s:
         command += ["--leak-kb-per-s", str(leak_kb_per_s)]
+    if leak_max_mb is not None:
+        command += ["--leak-max-mb", str(leak_max_mb)]
     proc = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     target = Target(proc, port)
     line = _readline(proc, 30)

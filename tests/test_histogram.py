@@ -63,6 +63,16 @@ def test_diff_ranks_by_bytes_growth_and_marks_steady_growers(tmp_path):
     assert names[-1] == "Gone" and by_name["Gone"].bytes_growth == -900
 
 
+def test_classes_gaining_objects_rank_above_arrays_that_only_got_bigger():
+    snaps = [
+        parse_histogram(histo_text([("[I", 50, 1000), ("Leak", 10, 800)])),
+        parse_histogram(histo_text([("[I", 40, 9000), ("Leak", 60, 4800)])),
+    ]
+    ranking = diff(snaps)
+    assert [g.name for g in ranking] == ["Leak", "[I"]
+    assert ranking[1].bytes_growth == 8000 > ranking[0].bytes_growth == 4000
+
+
 def test_diff_needs_two_snapshots():
     with pytest.raises(InputError):
         diff([parse_histogram(histo_text([("A", 1, 16)]))])
@@ -70,7 +80,7 @@ def test_diff_needs_two_snapshots():
 
 @pytest.mark.jvm
 def test_parses_a_real_jvm_histogram_and_its_total():
-    from jmx_support import start_target
+    from tests.jmx_support import start_target
 
     target = start_target("-XX:+UseSerialGC", jmx=False)
     try:

@@ -110,7 +110,7 @@ def test_missing_pid_is_named():
 @pytest.mark.jvm
 @pytest.mark.parametrize("gc", ["-XX:+UseG1GC", "-XX:+UseParallelGC", "-XX:+UseSerialGC"])
 def test_real_jvm_counters_agree_with_jstat(gc):
-    from jmx_support import start_target
+    from tests.jmx_support import start_target
 
     target = start_target(gc, jmx=False)
     try:

@@ -161,7 +161,7 @@ def test_recording_analyses_like_a_log(tmp_path):
 def test_analyze_command_reads_a_recording_with_a_log(tmp_path):
     import glob
 
-    from jmx_support import ROOT, gcscope
+    from tests.jmx_support import ROOT, gcscope
 
     logs = sorted(glob.glob(str(ROOT / "sample_logs" / "**" / "*.log"), recursive=True))
     if not logs:

@@ -19,7 +19,7 @@ from pathlib import Path
 from typing import Any
 
 from gcscope.errors import TargetError, UsageError
-from gcscope.jmx.jvm import JvmSettings, ensure_jvm
+from gcscope.jmx.jvm import JvmSettings, ensure_jvm, java_class
 from gcscope.jmx.worker import CallTimeout, Worker
 
 _HOST_PORT = re.compile(r"^(?:\[(?P<v6>[^\]]+)\]|(?P<host>[^:\[\]]+)):(?P<port>\d{1,5})$")
@@ -244,7 +244,8 @@ def connect(
 
 def _env(credentials: Credentials | None, ssl_registry: bool):
     import jpype
-    from java.util import HashMap  # type: ignore[import-not-found]
+
+    HashMap = java_class("java.util.HashMap")
 
     env = HashMap()
     if credentials is not None:
@@ -253,7 +254,7 @@ def _env(credentials: Credentials | None, ssl_registry: bool):
             jpype.JArray(jpype.JString)([credentials.user, credentials.password]),
         )
     if ssl_registry:
-        from javax.rmi.ssl import SslRMIClientSocketFactory  # type: ignore[import-not-found]
+        SslRMIClientSocketFactory = java_class("javax.rmi.ssl.SslRMIClientSocketFactory")
 
         env.put("com.sun.jndi.rmi.factory.socket", SslRMIClientSocketFactory())
     return env
@@ -262,21 +263,21 @@ def _env(credentials: Credentials | None, ssl_registry: bool):
 def _open(target: Target, credentials: Credentials | None, ssl_registry: bool):
     """Runs on the worker thread: returns a connected JMXConnector."""
     import jpype
-    from javax.management.remote import (  # type: ignore[import-not-found]
-        JMXConnectorFactory,
-        JMXServiceURL,
-    )
+
+    JMXConnectorFactory = java_class("javax.management.remote.JMXConnectorFactory")
+    JMXServiceURL = java_class("javax.management.remote.JMXServiceURL")
 
     env = _env(credentials, ssl_registry)
     if target.pid is not None:
         return JMXConnectorFactory.connect(JMXServiceURL(_attach_agent_url(target.pid)), env)
     if target.url is not None:
         return JMXConnectorFactory.connect(JMXServiceURL(target.url), env)
-    from java.rmi.registry import LocateRegistry  # type: ignore[import-not-found]
-    from javax.management.remote.rmi import RMIConnector, RMIServer  # type: ignore[import-not-found]
+    LocateRegistry = java_class("java.rmi.registry.LocateRegistry")
+    RMIConnector = java_class("javax.management.remote.rmi.RMIConnector")
+    RMIServer = java_class("javax.management.remote.rmi.RMIServer")
 
     if ssl_registry:
-        from javax.rmi.ssl import SslRMIClientSocketFactory  # type: ignore[import-not-found]
+        SslRMIClientSocketFactory = java_class("javax.rmi.ssl.SslRMIClientSocketFactory")
 
         registry = LocateRegistry.getRegistry(target.host, target.port, SslRMIClientSocketFactory())
     else:
@@ -289,7 +290,7 @@ def _open(target: Target, credentials: Credentials | None, ssl_registry: bool):
 
 def _attach_agent_url(pid: int) -> str:
     """Attach to a local JVM and start its local management agent (no JMX flags needed)."""
-    from com.sun.tools.attach import VirtualMachine  # type: ignore[import-not-found]
+    VirtualMachine = java_class("com.sun.tools.attach.VirtualMachine")
 
     vm = VirtualMachine.attach(str(pid))
     try:
@@ -300,7 +301,7 @@ def _attach_agent_url(pid: int) -> str:
 
 def _identify(conn: Connection) -> None:
     """Who is this JVM: PID, start time (a restart changes it), version."""
-    from javax.management import ObjectName  # type: ignore[import-not-found]
+    ObjectName = java_class("javax.management.ObjectName")
 
     runtime = ObjectName("java.lang:type=Runtime")
     server = conn.server

@@ -9,6 +9,7 @@ A live class histogram forces a full GC in the target; `-all` does not but count
 from __future__ import annotations
 
 from gcscope.jmx.connect import Connection
+from gcscope.jmx.jvm import java_class
 
 DIAGNOSTIC_COMMAND = "com.sun.management:type=DiagnosticCommand"
 HOTSPOT_DIAGNOSTIC = "com.sun.management:type=HotSpotDiagnostic"
@@ -16,7 +17,8 @@ HOTSPOT_DIAGNOSTIC = "com.sun.management:type=HotSpotDiagnostic"
 
 def _dcmd(conn: Connection, operation: str, args: list[str], timeout_s: float) -> str:
     import jpype
-    from javax.management import ObjectName  # type: ignore[import-not-found]
+
+    ObjectName = java_class("javax.management.ObjectName")
 
     server = conn.server
 
@@ -44,7 +46,8 @@ def vm_version(conn: Connection, timeout_s: float = 10.0) -> str:
 def dump_heap(conn: Connection, path: str, *, live: bool = True, timeout_s: float = 600.0) -> None:
     """Write an .hprof of the target's heap at `path` on the target's host."""
     import jpype
-    from javax.management import ObjectName  # type: ignore[import-not-found]
+
+    ObjectName = java_class("javax.management.ObjectName")
 
     server = conn.server
 

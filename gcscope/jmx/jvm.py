@@ -196,3 +196,11 @@ def ensure_jvm(settings: JvmSettings | None = None) -> JavaRuntime:
 
 def running_runtime() -> JavaRuntime | None:
     return _started
+
+
+def java_class(name: str):
+    """A Java class by its full name. Used instead of `from java.x import Y`, which a directory
+    named `java` on sys.path (tests/java, for one) would shadow."""
+    import jpype
+
+    return jpype.JClass(name)

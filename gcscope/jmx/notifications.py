@@ -18,6 +18,7 @@ from typing import Any
 
 from gcscope import model
 from gcscope.jmx.connect import Connection
+from gcscope.jmx.jvm import java_class
 from gcscope.jmx.names import event_kind, pool_category
 
 GC_NOTIFICATION = "com.sun.management.gc.notification"
@@ -53,7 +54,8 @@ class Subscription:
 def subscribe(conn: Connection, gc_objects: list[Any]) -> Subscription:
     """Register the GC and connection listeners (callbacks only enqueue)."""
     import jpype
-    from javax.management import NotificationListener  # type: ignore[import-not-found]
+
+    NotificationListener = java_class("javax.management.NotificationListener")
 
     sub = Subscription(conn)
     inbox = sub.inbox
@@ -173,8 +175,19 @@ def usage_columns(
     cols: dict[str, int | None] = {}
     heap_before = heap_after = heap_committed = 0
     any_heap = False
+    # ZGC's and Shenandoah's "Pauses" beans report every pool as 0 used, 0 committed: not a
+    # measurement. A heap always has something committed, so all-zero heap pools mean unknown.
+    heap_measured = any(
+        committed > 0
+        for name, (_, committed, _) in after.items()
+        if pool_category(name) in ("eden", "survivor", "old", "heap", "young")
+    )
     for name, (used_after, committed_after, max_after) in after.items():
         cat = pool_category(name)
+        if cat in ("eden", "survivor", "old", "heap", "young") and not heap_measured:
+            continue
+        if cat == "metaspace" and committed_after == 0:
+            continue
         used_before = before.get(name, (None, None, None))[0]
         if cat in ("eden", "survivor", "old", "heap", "young"):
             any_heap = True

@@ -15,6 +15,7 @@ from typing import Any
 
 from gcscope import model
 from gcscope.jmx.connect import Connection
+from gcscope.jmx.jvm import java_class
 from gcscope.jmx.names import collector_family, collector_info, is_gc_bean, pool_category
 from gcscope.live.samples import Poll
 
@@ -36,7 +37,7 @@ class PoolSet:
 
 
 def discover(conn: Connection) -> PoolSet:
-    from javax.management import ObjectName  # type: ignore[import-not-found]
+    ObjectName = java_class("javax.management.ObjectName")
 
     server = conn.server
 

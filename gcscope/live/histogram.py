@@ -3,6 +3,7 @@
 Rows look like `   1:   17641   13498016  [B (java.base@17.0.15)`: rank, instances, bytes, class
 name, optional module; a `Total` line closes the table. The same on JDK 17 and 25.
 The diff ranks classes by growth in bytes (then instances) from the first snapshot to the last,
+those accumulating objects (more instances and more bytes) before those that only grew in bytes,
 and marks the classes whose bytes grew in every step: the usual signature of a leak.
 """
 
@@ -123,5 +124,15 @@ def diff(snapshots: list[Histogram]) -> list[ClassGrowth]:
                 byte_series,
             )
         )
-    growth.sort(key=lambda g: (-g.bytes_growth, -g.instances_growth, g.name))
+    # Classes accumulating objects (more instances AND more bytes) first: that is how a leak
+    # looks. A class that only grew in bytes with fewer instances is arrays getting larger (the
+    # collector's int[] fillers among them), which a diff of two snapshots cannot call a leak.
+    growth.sort(
+        key=lambda g: (
+            not (g.instances_growth > 0 and g.bytes_growth > 0),
+            -g.bytes_growth,
+            -g.instances_growth,
+            g.name,
+        )
+    )
     return growth

@@ -80,6 +80,7 @@ class Watcher:
         self._dump_thread: threading.Thread | None = None
         self._dump_result: dict[str, Any] | None = None
         self._next_eval = 0.0
+        self._last_eval = 0.0
 
     # --- reporting ------------------------------------------------------------------------
     def say(self, message: str) -> None:
@@ -220,7 +221,13 @@ class Watcher:
             )
         )
         now = time.monotonic()
+        # Every few seconds, and at once (at most once a second) when a collection that
+        # reclaimed the old generation arrived: the figures the rules care most about.
+        old_reclaimed = any(r.get(model.KIND) in model.OLD_RECLAIMING_KINDS for r in rows)
+        if old_reclaimed:
+            self._next_eval = min(self._next_eval, self._last_eval + 1.0)
         if now >= self._next_eval:
+            self._last_eval = now
             self._next_eval = now + self.options.evaluate_every_s
             self._evaluate(polled)
         self.view.update(self, polled)
@@ -421,7 +428,6 @@ class Watcher:
         import polars as pl
 
         from gcscope.analysis import analyze_ingested
-        from gcscope.analysis.rules import apply_rules
 
         frames = [self.events_frame(run) for run in self.runs]
         events = pl.concat(frames) if frames else model.empty_events()
@@ -433,9 +439,8 @@ class Watcher:
             "coverage_pct": None,
         }
         ingest = SimpleNamespace(events=events, runs=metas, parse=parse)
-        result = analyze_ingested(ingest)
-        by_run = {run.run_id: f for run, f in zip(self.runs, frames, strict=True)}
-        apply_rules(result, by_run, metas, self.options.config)
+        # the same metrics, leak verdict and rules as `analyze --json`
+        result = analyze_ingested(ingest, config=self.options.config)
         out = result.to_dict()
         out["pools"] = self.pools_summary()
         out["alerts"] = [a.as_dict() for a in self.alerts.history]

@@ -1,0 +1,202 @@
+"""Live JMX in this pytest process: real target JVMs on 127.0.0.1, one in-process JVM (JPype
+allows one per process, started by the first connect and kept for the session)."""
+
+from __future__ import annotations
+
+import os
+import socket
+import time
+from concurrent.futures import ThreadPoolExecutor
+
+import pytest
+
+from gcscope import model
+from gcscope.errors import TargetError
+
+pytestmark = pytest.mark.jvm
+
+from tests import jmx_support
+
+if jmx_support.JAVA is None or jmx_support.JAVAC is None:
+    pytest.skip("needs java and javac", allow_module_level=True)
+
+from gcscope.jmx import notifications
+from gcscope.jmx.connect import Credentials, connect, parse_target
+from gcscope.jmx.poll import discover, poll
+
+HEAP = ("eden", "survivor", "old", "heap", "young")
+# collector → (JVM flags, java, expected heap pool categories, family)
+COLLECTORS = {
+    "G1": (["-XX:+UseG1GC"], None, {"eden", "survivor", "old"}, "G1"),
+    "Parallel": (["-XX:+UseParallelGC"], None, {"eden", "survivor", "old"}, "Parallel"),
+    "Serial": (["-XX:+UseSerialGC"], None, {"eden", "survivor", "old"}, "Serial"),
+    "ZGC": (["-XX:+UseZGC"], None, {"heap"}, "ZGC"),
+    "Shenandoah": (["-XX:+UseShenandoahGC"], None, {"heap"}, "Shenandoah"),
+}
+if jmx_support.JAVA25:
+    COLLECTORS["ZGC generational (25)"] = (
+        ["-XX:+UseZGC"],
+        jmx_support.JAVA25,
+        {"young", "old"},
+        "ZGC generational",
+    )
+
+
+@pytest.fixture(scope="module")
+def targets():
+    """One running target per collector, started in parallel (bounded by start_target)."""
+    with ThreadPoolExecutor(len(COLLECTORS)) as pool:
+        futures = {
+            name: pool.submit(jmx_support.start_target, *flags, java=java)
+            for name, (flags, java, _, _) in COLLECTORS.items()
+        }
+        started = {name: f.result() for name, f in futures.items()}
+    yield started
+    for target in started.values():
+        target.stop()
+
+
+@pytest.mark.parametrize("name", list(COLLECTORS))
+def test_pools_are_categorised_and_notifications_match_count_deltas(targets, name):
+    _, _, expected_heap, family = COLLECTORS[name]
+    conn = connect(parse_target(targets[name].address), connect_timeout_s=20)
+    try:
+        beans = discover(conn)
+        categories = {
+            p: cat
+            for p, cat in (
+                (n, row[model.POOL_CATEGORY])
+                for n, row in zip(beans.pool_names, poll(conn, beans).pools, strict=True)
+            )
+        }
+        assert {c for c in categories.values() if c in HEAP} == expected_heap, categories
+        assert "other" not in categories.values(), categories
+        assert {"metaspace", "code_cache"} <= set(categories.values())
+        assert beans.collector == family
+
+        sub = notifications.subscribe(conn, beans.gc_objects)
+        before = _counts(poll(conn, beans))
+        deadline = time.monotonic() + 15
+        while True:  # until every pause-timing collector has collected at least twice
+            time.sleep(0.5)
+            after = _counts(poll(conn, beans))
+            moved = [n for n in after if after[n] - before[n] >= 2]
+            if moved or time.monotonic() > deadline:
+                break
+        assert moved, f"no collections in 15 s: {before} → {after}"
+        time.sleep(1.0)  # notifications trail their counts by a few ms
+        rows, gaps = notifications.drain(sub)
+        assert not [g for g in gaps if g.collector is None]  # nothing lost at this rate
+        for bean, count in after.items():
+            ids = {r[model.GC_ID] for r in rows if r[model.NAME] == bean}
+            in_window = {i for i in ids if before[bean] < i <= count}
+            assert len(in_window) == count - before[bean], (bean, before[bean], count, ids)
+        for row in rows:
+            assert row[model.CATEGORY] in (model.PAUSE, model.CONCURRENT)
+            if "Cycles" in row[model.NAME]:
+                assert row[model.CATEGORY] == model.CONCURRENT  # never counted as pause time
+            if row[model.NAME].endswith("Pauses"):
+                # ZGC/Shenandoah pause beans report all pools as zero: unknown, not zero
+                assert row.get(model.HEAP_AFTER_BYTES) is None
+            else:
+                assert row[model.HEAP_AFTER_BYTES] > 0 and row[model.HEAP_COMMITTED_BYTES] > 0
+    finally:
+        conn.close()
+
+
+def _counts(polled) -> dict[str, int]:
+    return {r[model.COLLECTOR]: r[model.COLLECTION_COUNT] for r in polled.collectors}
+
+
+def test_connection_refused_is_fast_and_clear():
+    port = jmx_support.free_port()  # nothing listens there
+    started = time.monotonic()
+    with pytest.raises(TargetError) as err:
+        connect(parse_target(f"127.0.0.1:{port}"), connect_timeout_s=5)
+    assert time.monotonic() - started < 5
+    assert str(err.value) == (
+        f"cannot connect to 127.0.0.1:{port}: connection refused (no JMX agent listening there)"
+    )
+
+
+def test_missing_pid_is_named_at_once():
+    pid = _dead_pid()
+    started = time.monotonic()
+    with pytest.raises(TargetError, match=f"^no process with PID {pid}$"):
+        connect(parse_target(str(pid)))
+    assert time.monotonic() - started < 1
+
+
+def _dead_pid() -> int:
+    pid = 4_000_000
+    while True:
+        try:
+            os.kill(pid, 0)
+        except ProcessLookupError:
+            return pid
+        except PermissionError:
+            pass
+        pid += 1
+
+
+def test_attach_by_pid_needs_no_jmx_flags():
+    target = jmx_support.start_target("-XX:+UseSerialGC", jmx=False)
+    try:
+        conn = connect(parse_target(str(target.pid)), connect_timeout_s=20)
+        try:
+            beans = discover(conn)
+            assert "Tenured Gen" in beans.pool_names
+            assert conn.pid == target.pid
+        finally:
+            conn.close()
+    finally:
+        target.stop()
+
+
+def test_password_file_authentication(tmp_path):
+    password_file = tmp_path / "jmx.password"
+    password_file.write_text("monitor s3cret\n")
+    password_file.chmod(0o600)  # the JVM refuses a password file others can read
+    access_file = tmp_path / "jmx.access"
+    access_file.write_text("monitor readonly\n")
+    target = jmx_support.start_target(
+        "-XX:+UseSerialGC",
+        extra_jmx={
+            "auth": True,
+            "password_file": str(password_file),
+            "access_file": str(access_file),
+        },
+    )
+    try:
+        address = parse_target(target.address)
+        with pytest.raises(TargetError) as err:
+            connect(address, credentials=Credentials("monitor", "wrong"), connect_timeout_s=10)
+        assert str(err.value) == (
+            f"cannot connect to {target.address}: authentication failed: "
+            "invalid username or password"
+        )
+        assert "wrong" not in str(err.value)
+        with pytest.raises(TargetError, match="requires a username and password"):
+            connect(address, connect_timeout_s=10)
+        conn = connect(address, credentials=Credentials("monitor", "s3cret"))
+        try:
+            assert poll(conn, discover(conn)).pools  # a readonly user can poll
+        finally:
+            conn.close()
+    finally:
+        target.stop()
+
+
+def test_a_port_that_accepts_and_never_answers_is_bounded_by_our_timeout():
+    """Our own bound (a worker thread) holds even before the RMI handshake timeout does."""
+    server = socket.socket()
+    server.bind(("127.0.0.1", 0))
+    server.listen(8)
+    port = server.getsockname()[1]
+    try:
+        started = time.monotonic()
+        with pytest.raises(TargetError, match="no answer within 2 s"):
+            connect(parse_target(f"127.0.0.1:{port}"), connect_timeout_s=2)
+        assert time.monotonic() - started < 4
+    finally:
+        server.close()

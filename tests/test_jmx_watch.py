@@ -1,0 +1,214 @@
+"""`gcscope watch` and `gcscope histo` end to end, each in its own process (its own in-process
+JVM, so JVM-start settings such as the RMI handshake timeout are those of the command line)."""
+
+from __future__ import annotations
+
+import json
+import signal
+import socket
+import time
+
+import pytest
+
+from gcscope import model
+from gcscope.live.recording import read_recording
+from tests import jmx_support
+from tests.jmx_support import gcscope, gcscope_popen, start_target
+
+pytestmark = pytest.mark.jvm
+if jmx_support.JAVA is None or jmx_support.JAVAC is None:
+    pytest.skip("needs java and javac", allow_module_level=True)
+
+
+def test_port_that_accepts_and_never_answers_fails_within_the_connect_timeout():
+    server = socket.socket()
+    server.bind(("127.0.0.1", 0))
+    server.listen(8)  # accepts (the kernel completes the handshake) and never says a word
+    port = server.getsockname()[1]
+    try:
+        started = time.monotonic()
+        done = gcscope("watch", f"127.0.0.1:{port}", "--connect-timeout", "3s", timeout=60)
+        elapsed = time.monotonic() - started
+    finally:
+        server.close()
+    assert done.returncode == 4, done.stderr
+    assert done.stderr.strip() == (
+        f"gcscope: error: 127.0.0.1:{port}: no answer within 3 s (the port accepts connections "
+        "but does not answer as a JMX agent, or the target is frozen)"
+    )
+    assert elapsed < 12  # 3 s + starting Python and the in-process JVM
+    assert "Traceback" not in done.stderr
+
+
+def test_missing_pid_exits_4_with_a_clear_message():
+    done = gcscope("watch", "999999999", timeout=60)
+    assert done.returncode == 4
+    assert done.stderr.strip() == "gcscope: error: no process with PID 999999999"
+
+
+def test_target_killed_mid_watch_keeps_the_recording(tmp_path):
+    target = start_target("-XX:+UseSerialGC")
+    record = tmp_path / "watch.jsonl"
+    watch = gcscope_popen(
+        "watch", target.address, "--duration", "9s", "--interval", "0.5s", "--record", str(record)
+    )
+    try:
+        time.sleep(5)
+        target.stop()  # SIGKILL mid-watch
+        out, err = watch.communicate(timeout=60)
+    finally:
+        if watch.poll() is None:
+            watch.kill()
+    assert watch.returncode == 4, err  # lost and not back when the watch ended
+    assert "target lost" in out and "the target was lost and is not back" in out
+    replay = read_recording(record)
+    assert replay.bad_lines == []
+    polls = replay.samples[model.UPTIME_S].n_unique()
+    assert polls >= 3
+    assert [n["what"] for n in replay.notes][:1] == ["disconnected"]
+    assert replay.runs[0]["pid"] == target.pid
+    assert f"{polls} polls" in out  # everything polled is in the recording
+
+
+def test_ctrl_c_loses_nothing_and_kill_9_at_most_one_interval(tmp_path):
+    target = start_target("-XX:+UseG1GC")
+    try:
+        for sig in (signal.SIGINT, signal.SIGKILL):
+            record = tmp_path / f"{sig.name}.jsonl"
+            watch = gcscope_popen(
+                "watch", target.address, "--interval", "0.5s", "--record", str(record)
+            )
+            try:
+                deadline = time.monotonic() + 40
+                while time.monotonic() < deadline:  # until it has recorded a few polls
+                    if record.exists() and record.read_text().count('"rec":"poll"') >= 4:
+                        break
+                    time.sleep(0.1)
+                polls_seen = record.read_text().count('"rec":"poll"')
+                sent = time.monotonic()
+                watch.send_signal(sig)
+                out, err = watch.communicate(timeout=20)
+                stopped_in = time.monotonic() - sent
+            finally:
+                if watch.poll() is None:
+                    watch.kill()
+            replay = read_recording(record)
+            polls = replay.samples[model.UPTIME_S].n_unique()
+            assert record.read_text().endswith("\n")
+            if sig == signal.SIGINT:
+                assert watch.returncode == 130, err
+                assert stopped_in < 3
+                assert "the recording is complete" in err
+                assert f"{polls} polls" in out  # every poll made is in the file
+                assert replay.bad_lines == []
+            else:
+                assert watch.returncode == -signal.SIGKILL
+                assert polls >= polls_seen  # what was flushed before the kill is all there
+    finally:
+        target.stop()
+
+
+def test_leaking_target_raises_the_old_gen_alert_and_a_heap_dump(tmp_path):
+    # Serial, 64 MB heap (old gen ~43 MB), leaking 4 MB/s up to 40 MB: the old generation is
+    # nearly full after every full GC within ~15 s, and the JVM does not die.
+    target = start_target("-XX:+UseSerialGC", mode="leak", leak_kb_per_s=4096, leak_max_mb=40)
+    dumps = tmp_path / "dumps"
+    dumps.mkdir()
+    alerts_file = tmp_path / "alerts.jsonl"
+    record = tmp_path / "leak.jsonl"
+    try:
+        done = gcscope(
+            "watch",
+            target.address,
+            "--duration",
+            "30s",
+            "--json",
+            "--record",
+            str(record),
+            "--heap-dump-dir",
+            str(dumps),
+            "--on-alert",
+            f"cat >> {alerts_file}; echo >> {alerts_file}",
+            timeout=120,
+        )
+    finally:
+        target.stop()
+    assert done.returncode == 0, done.stderr
+    summary = json.loads(done.stdout)
+    started = [a for a in summary["alerts"] if a["state"] == "started"]
+    ids = {a["id"] for a in started}
+    assert ids & {"GCS001", "GCS002"}, summary["alerts"]
+    first = min(a[model.UPTIME_S] for a in started if a["id"] in ("GCS001", "GCS002"))
+    assert first < 60
+    assert "ALERT GCS002" in done.stderr or "ALERT GCS001" in done.stderr
+    # the dump: reported, written, then removed by this test
+    files = sorted(dumps.glob("gcscope-*.hprof"))
+    assert len(files) == 1 and files[0].stat().st_size > 1_000_000
+    assert summary["watch"]["heap_dumps"] == [str(files[0])]
+    assert "heap dump written" in done.stderr
+    for f in files:
+        f.unlink()
+    # --on-alert got the alert as JSON on stdin
+    payloads = [json.loads(line) for line in alerts_file.read_text().splitlines() if line]
+    assert {p["id"] for p in payloads} >= (ids & {"GCS001", "GCS002"})
+    # the summary has analyze --json's shape plus pools
+    (run,) = summary["runs"]
+    assert run["collector"] == "Serial" and run["pauses"]["count"] > 0
+    assert summary["pools"]["old"]["peak_used_bytes"] > 30 * 2**20
+    assert summary["watch"]["gc_notifications"] == run["pauses"]["count"]
+    # the recording analyses to the same pause count
+    analysed = gcscope("analyze", "--recording", str(record), "--json", timeout=120)
+    assert analysed.returncode == 0, analysed.stderr
+    assert json.loads(analysed.stdout)["runs"][0]["pauses"]["count"] == run["pauses"]["count"]
+
+
+def test_hsperfdata_source_needs_no_jvm_and_counts_collections():
+    target = start_target("-XX:+UseParallelGC", jmx=False)
+    try:
+        done = gcscope(
+            "watch",
+            str(target.pid),
+            "--source",
+            "hsperfdata",
+            "--duration",
+            "3s",
+            "--interval",
+            "0.5s",
+            "--json",
+            timeout=60,
+        )
+    finally:
+        target.stop()
+    assert done.returncode == 0, done.stderr
+    summary = json.loads(done.stdout)
+    assert summary["watch"]["source"] == "hsperfdata"
+    assert {"eden", "survivor", "old", "metaspace"} <= set(summary["pools"])
+    (run,) = summary["runs"]
+    assert run["collector"] == "Parallel"
+    # every young collection in the window, from the counters (16 MB/s into a ~16 MB eden)
+    assert summary["watch"]["events_from_counts"] == run["pauses"]["count"] > 0
+
+
+def test_histo_diff_ranks_the_leaking_class_first(tmp_path):
+    # 4 MB/s of LeakedRecord: well above the noise of int[] fillers a live histogram counts
+    target = start_target("-XX:+UseSerialGC", mode="leak", leak_kb_per_s=4096, heap="-Xmx256m")
+    out = tmp_path / "histos"
+    try:
+        done = gcscope(
+            "histo", target.address, "--every", "1s", "--count", "3", "--out", str(out), timeout=120
+        )
+    finally:
+        target.stop()
+    assert done.returncode == 0, done.stderr
+    assert "live histogram: the target runs a full GC first" in done.stderr
+    files = sorted(out.glob("histo-*.txt"))
+    assert len(files) == 3
+    diff = gcscope("histo", "diff", *map(str, files), "--json", timeout=60)
+    assert diff.returncode == 0, diff.stderr
+    ranking = json.loads(diff.stdout)["classes"]
+    assert ranking[0]["class"] == "JmxTarget$LeakedRecord"
+    assert ranking[0]["grew_every_snapshot"] is True
+    assert ranking[0]["bytes_growth"] > 4_000_000  # ~4 MB/s for ≥ 2 s
+    # and the text form printed after the snapshots marks it
+    first_row = next(line for line in done.stdout.splitlines() if "LeakedRecord" in line)
+    assert first_row.startswith("*")
