@@ -105,6 +105,10 @@ def register(subparsers: Any) -> None:
     )
     add_log_arguments(parser)
     add_output_arguments(parser)
+    # --recording PATH: live recordings (issue 7, gcscope/live/recording.py)
+    from gcscope.live.recording import add_recording_argument
+
+    add_recording_argument(parser)
     for extension in _extensions():
         if hasattr(extension, "add_analyze_arguments"):
             extension.add_analyze_arguments(parser)
