@@ -123,14 +123,18 @@ def check_events_path(path: str | None) -> None:
 
 def ingest_from_args(args: argparse.Namespace) -> Any:
     """Read the logs named on the command line (with a progress bar on a terminal)."""
+    from gcscope.analysis import ANALYSIS_COLUMNS
     from gcscope.ingest import read_events
     from gcscope.report.text import ProgressBar
 
+    # --events writes every column; otherwise only what the analysis reads is extracted
+    wanted = None if getattr(args, "events", None) else ANALYSIS_COLUMNS
     with ProgressBar() as bar:
         # --strict is applied to the finished report (exit 1), not by stopping the read:
         # the user still gets the summary and the unknown lines.
         return read_events(
-            args.logs, max_unknown=args.max_unknown, progress=bar if bar.enabled else None
+            args.logs, max_unknown=args.max_unknown, progress=bar if bar.enabled else None,
+            wanted=wanted,
         )
 
 
