@@ -19,7 +19,7 @@ from gcscope.report.charts import CHART_NAMES, chart_size_px, render_charts, wri
 from gcscope.report.charts._base import TimeAxis
 from gcscope.report.charts.pauses import pauses_chart
 from gcscope.report.data import ReportData
-from gcscope.report.downsample import m4_indices, sorted_curve_indices
+from gcscope.report.downsample import column_envelope, m4_indices, sorted_curve_indices
 from tests.report_synthetic import g1_like_events, g1_meta, live_samples
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -130,6 +130,14 @@ def test_downsampling_leaves_small_series_alone_and_drops_nan() -> None:
     curve = np.linspace(0, 5, 100_000)
     kept = sorted_curve_indices(curve, 500)
     assert kept[0] == 0 and kept[-1] == curve.size - 1 and kept.size <= 1000
+
+
+def test_dense_series_become_a_band_of_each_columns_range() -> None:
+    x = np.array([0.0, 0.1, 0.2, 5.0, 9.9, 10.0])
+    y = np.array([3.0, 9.0, 1.0, 4.0, 7.0, 2.0])
+    centre, low, high = column_envelope(x, y, 2)  # columns [0, 5) and [5, 10]
+    assert centre.tolist() == [2.5, 7.5]
+    assert low.tolist() == [1.0, 2.0] and high.tolist() == [9.0, 7.0]
 
 
 def test_pauses_chart_of_many_events_draws_few_points_but_every_long_pause() -> None:

@@ -128,6 +128,8 @@ def rates_chart(run: RunView, *, dpi: int):
             va="bottom",
             color=THRESHOLD_COLOUR,
             fontsize=13,
+            zorder=5,
+            bbox={"facecolor": "white", "edgecolor": "none", "alpha": 0.85, "pad": 1.5},
         )
     else:
         no_data_note(ax_gc, "no pauses")
@@ -171,14 +173,17 @@ def concurrent_chart(run: RunView, *, dpi: int):
         for kind in kind_order(list(set(kinds.tolist()))):
             mask = kinds == kind
             keep = m4_indices(t_all[mask], d_all[mask], columns)
+            # Few cycles read best joined (a trend); many would weave a solid ribbon.
+            joined = keep.size <= 200
             ax_cycle.plot(
                 axis.x(t_all[mask][keep]),
                 d_all[mask][keep],
                 marker="o",
-                markersize=4,
-                linewidth=1.0,
+                markersize=4 if joined else 3,
+                linewidth=1.0 if joined else 0,
+                alpha=1.0 if joined else 0.8,
                 color=kind_colour(kind),
-                label=f"{kind} ({int(mask.sum()):,})",
+                label=f"{kind.replace('_', ' ')} ({int(mask.sum()):,})",
             )
         set_log_duration_axis(ax_cycle, d_all)
         legend(ax_cycle)

@@ -23,9 +23,10 @@ from gcscope.report.charts._base import (
     pixel_columns,
 )
 from gcscope.report.data import RunView
-from gcscope.report.downsample import m4_indices
+from gcscope.report.downsample import column_envelope, m4_indices
 
 RISING_VERDICTS = ("leak", "suspected")
+NON_MOVING_KINDS = ("remark", "cleanup")  # pauses that do not evacuate or compact the heap
 
 
 def floats(frame: pl.DataFrame, column: str) -> np.ndarray:
@@ -132,15 +133,29 @@ def heap_chart(run: RunView, *, dpi: int):
     # The sawtooth: heap climbs between GCs (allocation) and drops in each GC.
     saw_t = np.column_stack([start, end]).ravel()
     saw_y = np.column_stack([np.where(np.isnan(before), after, before), after]).ravel()
-    keep = m4_indices(saw_t, saw_y, columns)
-    ax.plot(
-        axis.x(saw_t[keep]),
-        saw_y[keep] / div,
-        color="#9ecae1",
-        linewidth=1.0,
-        zorder=1,
-        label="heap used",
-    )
+    if gcs.height * 3 > columns:
+        # Teeth narrower than ~3 pixels merge into a band anyway: draw the band.
+        centre, low, high = column_envelope(saw_t, saw_y, columns)
+        ax.fill_between(
+            axis.x(centre),
+            low / div,
+            high / div,
+            step="mid",
+            color="#9ecae1",
+            linewidth=0,
+            zorder=1,
+            label="heap used",
+        )
+    else:
+        keep = m4_indices(saw_t, saw_y, columns)
+        ax.plot(
+            axis.x(saw_t[keep]),
+            saw_y[keep] / div,
+            color="#9ecae1",
+            linewidth=1.0,
+            zorder=1,
+            label="heap used",
+        )
     if np.isfinite(committed).any():
         keep = m4_indices(end, committed, columns)
         ax.step(
@@ -162,13 +177,16 @@ def heap_chart(run: RunView, *, dpi: int):
             zorder=2,
         )
     kinds = gcs[model.KIND].fill_null("other").to_numpy()
-    for kind in kind_order(list(set(kinds.tolist()))):
+    # Remark and cleanup move nothing: their "after" is wherever allocation had got to, and
+    # points for them would only scatter noise over the sawtooth (their floor values are
+    # still drawn as baseline points when the leak verdict used them).
+    for kind in kind_order([k for k in set(kinds.tolist()) if k not in NON_MOVING_KINDS]):
         mask = kinds == kind
         keep = m4_indices(end[mask], after[mask], columns)
         ax.scatter(
             axis.x(end[mask][keep]),
             after[mask][keep] / div,
-            s=16,
+            s=16 if kind in ("young", "other") else 36,  # the rarer old collections stand out
             color=kind_colour(kind),
             label=f"after {kind} GC",
             zorder=3,

@@ -189,12 +189,12 @@ def pause_distribution_chart(run: RunView, *, dpi: int):
         label=f"threshold {format_duration_ms(threshold)}",
     )
     ax.text(
-        0.01,
-        0.98,
+        0.99,
+        0.02,
         "on each curve:  \u25cf p50   \u25a0 p90   \u25c6 p99   \u25b2 p99.9   \u2605 max",
         transform=ax.transAxes,
-        ha="left",
-        va="top",
+        ha="right",
+        va="bottom",
         fontsize=14,
         color="#333333",
     )
