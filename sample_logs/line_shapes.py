@@ -2,7 +2,7 @@
 """Catalogue the distinct message shapes in the sample GC logs (writes LINE-SHAPES.md).
 
 A line's shape is its message with the decorations stripped, hex addresses replaced by ``0xN``,
-sizes with a unit (``64M``, ``512K``, ``12B``) by ``S``, other numbers by ``N`` (digits glued to
+sizes with a unit (``64M``, ``512K``, ``12B``) by ``S``, other numbers by ``N`` (digits right after
 a letter, as in ``G1``, are kept), lists of numbers (``N, N, N``) by ``N, …`` and runs of
 whitespace collapsed to one space. Shapes are grouped by collector; for each one the table gives
 the JDK versions it was seen in, the level and tags (from logs that have those decorations), how
