@@ -96,7 +96,7 @@ RUNS: list[Run] = [
             expect="leak",
             shape="hockey_stick",
             expect_exit=(3,),
-            note="dies with OutOfMemoryError (caught by the workload: exit code 3)",
+            note="dies with OutOfMemoryError, caught by the workload: exit code 3",
         )
         for gc in ("g1", "parallel", "serial")
     ),
