@@ -151,7 +151,11 @@ def _leak_view(leak: Mapping[str, Any] | None) -> dict[str, Any]:
         "tone": tone,
         "shape": (leak.get("shape") or "").replace("_", " ") or None,
         "slope_pct_per_hour": _num(leak.get("slope_pct_per_hour")),
-        "slope_per_hour": fmt_bytes(slope_bytes * 3600) + "/h" if slope_bytes else None,
+        # The floor's rate in bytes, for a rising floor only (a slope without a verdict is
+        # not a figure to show).
+        "slope_per_hour": fmt_bytes(slope_bytes * 3600) + "/h"
+        if slope_bytes and verdict in ("leak", "suspected")
+        else None,
         "oom_eta": fmt_s(leak.get("oom_eta_s"))
         if _num(leak.get("oom_eta_s")) is not None
         else None,
@@ -257,7 +261,16 @@ def _kpis(run: Mapping[str, Any], leak: dict[str, Any]) -> list[dict[str, Any]]:
             else "promotion n/a",
         },
     ]
-    if leak["evaluated"]:
+    if leak["evaluated"] and leak.get("verdict") == "insufficient_evidence":
+        kpis.append(
+            {
+                "label": "Leak verdict",
+                "value": leak["label"],
+                "tone": leak["tone"],
+                "detail": "see the reason below",
+            }
+        )
+    elif leak["evaluated"]:
         detail = []
         if leak.get("slope_pct_per_hour") is not None:
             detail.append(f"{leak['slope_pct_per_hour']:+.1f} % of max heap/h")
@@ -298,7 +311,11 @@ def _overall(
         headline = findings[0]["title"] if findings else "The heap floor may be rising"
         return {"tone": "warn", "label": "Needs attention", "headline": headline}
     if rules_evaluated:
-        return {"tone": "good", "label": "Healthy", "headline": "No rule fired"}
+        undecided = [lk for lk in leaks if lk.get("verdict") == "insufficient_evidence"]
+        headline = "No rule fired" + (
+            "; too little evidence for a leak verdict" if undecided else ""
+        )
+        return {"tone": "good", "label": "Healthy", "headline": headline}
     if leaks and all(lk.get("evaluated") and lk.get("verdict") == "healthy" for lk in leaks):
         return {
             "tone": "good",
