@@ -97,9 +97,10 @@ def start_target(
     jmx: bool = True,
     heap: str = "-Xmx64m",
     extra_jmx: dict | None = None,
+    port: int | None = None,
 ) -> Target:
     classes = compile_target()
-    port = free_port() if jmx else None
+    port = (port or free_port()) if jmx else None
     command = [java or JAVA, heap, *jvm_flags]
     if jmx:
         command += jmx_flags(port, **(extra_jmx or {}))

@@ -70,6 +70,32 @@ def test_target_killed_mid_watch_keeps_the_recording(tmp_path):
     assert f"{polls} polls" in out  # everything polled is in the recording
 
 
+def test_restarted_target_is_reconnected_as_a_new_run(tmp_path):
+    first = start_target("-XX:+UseSerialGC")
+    record = tmp_path / "restart.jsonl"
+    watch = gcscope_popen(
+        "watch", first.address, "--duration", "15s", "--interval", "0.5s", "--record", str(record)
+    )
+    second = None
+    try:
+        time.sleep(4)
+        first.stop()
+        time.sleep(1)
+        second = start_target("-XX:+UseSerialGC", port=first.port)  # same port, new JVM
+        out, err = watch.communicate(timeout=60)
+    finally:
+        if watch.poll() is None:
+            watch.kill()
+        if second is not None:
+            second.stop()
+    assert watch.returncode == 0, err  # the target was back when the watch ended
+    assert "target lost" in out and f"a new JVM (run 1): pid {second.pid}" in out
+    replay = read_recording(record)
+    assert [r["pid"] for r in replay.runs] == [first.pid, second.pid]
+    counts = replay.samples.group_by(model.RUN_ID).len().sort(model.RUN_ID)["len"].to_list()
+    assert len(counts) == 2 and min(counts) > 0  # polls in both runs, timelines kept apart
+
+
 def test_ctrl_c_loses_nothing_and_kill_9_at_most_one_interval(tmp_path):
     target = start_target("-XX:+UseG1GC")
     try:

@@ -81,6 +81,7 @@ class Watcher:
         self._dump_result: dict[str, Any] | None = None
         self._next_eval = 0.0
         self._last_eval = 0.0
+        self._events_at_eval = -1
 
     # --- reporting ------------------------------------------------------------------------
     def say(self, message: str) -> None:
@@ -89,11 +90,12 @@ class Watcher:
 
     # --- the loop -------------------------------------------------------------------------
     def watch(self) -> int:
-        """Until --duration ends (or Ctrl-C). Returns the exit status."""
-        started = time.monotonic()
-        deadline = None if self.options.duration_s is None else started + self.options.duration_s
+        """Until --duration ends (or Ctrl-C). Returns the exit status. The duration counts
+        from the first connection (starting the in-process JVM and connecting take a second
+        or two that should not eat into a short watch)."""
+        deadline = None
         backoff = 1.0
-        next_tick = started
+        next_tick = time.monotonic()
         try:
             while deadline is None or time.monotonic() < deadline:
                 if not self.connected:
@@ -105,6 +107,8 @@ class Watcher:
                         continue
                     backoff = 1.0
                     next_tick = time.monotonic()
+                    if deadline is None and self.options.duration_s is not None:
+                        deadline = next_tick + self.options.duration_s
                 self._tick()
                 self.recorder.flush()  # kill -9 loses at most this interval
                 next_tick += self.options.interval_s
@@ -223,11 +227,15 @@ class Watcher:
         now = time.monotonic()
         # Every few seconds, and at once (at most once a second) when a collection that
         # reclaimed the old generation arrived: the figures the rules care most about.
+        # Without new events the findings can only change as the window slides: every 30 s
+        # is enough then (an evaluation costs tens of ms of CPU).
         old_reclaimed = any(r.get(model.KIND) in model.OLD_RECLAIMING_KINDS for r in rows)
         if old_reclaimed:
             self._next_eval = min(self._next_eval, self._last_eval + 1.0)
-        if now >= self._next_eval:
+        new_events = len(run.events) != self._events_at_eval
+        if now >= self._next_eval and (new_events or now - self._last_eval >= 30.0):
             self._last_eval = now
+            self._events_at_eval = len(run.events)
             self._next_eval = now + self.options.evaluate_every_s
             self._evaluate(polled)
         self.view.update(self, polled)
