@@ -301,3 +301,17 @@ def test_compare_bad_saved_result_exits_3(tmp_path):
     done = gcscope("compare", bad, SERIAL_STEADY, cwd=tmp_path)
     assert done.returncode == 3
     assert str(bad) in done.stderr and "Traceback" not in done.stderr
+
+
+def test_summary_shows_leak_verdict_and_findings_with_log_lines(tmp_path):
+    done = gcscope("analyze", PARALLEL_LEAK, cwd=tmp_path)
+    assert done.returncode == 0
+    out = done.stdout
+    assert "Leak verdict leak (rising floor)" in out
+    assert "heap full in ~" in out
+    assert "ERROR   GCS001" in out
+    assert f"see {PARALLEL_LEAK}:" in out
+    oom = gcscope("analyze", LEAK / "serial-oom.log", cwd=tmp_path).stdout
+    assert "Leak verdict leak (hockey stick)" in oom and "heap already full" in oom
+    short = gcscope("analyze", LEAK / "g1-leak-short.log", cwd=tmp_path).stdout
+    assert "Leak verdict insufficient evidence" in short and "Findings none" in short

@@ -172,7 +172,12 @@ def memory_leak(ctx: RunContext, params: Mapping[str, Any]) -> list[Hit]:
         return []
     evidence = leak.get("evidence") or {}
     eta = leak.get("oom_eta_s")
-    when = f"; at this rate the heap is full in about {_duration(eta)}" if eta is not None else ""
+    if eta is None:
+        when = ""
+    elif eta < 1:
+        when = "; the heap is already full"
+    else:
+        when = f"; at this rate the heap is full in about {_duration(eta)}"
     verdict = "" if leak["verdict"] == "leak" else "Suspected (not conclusive): "
     return [
         Hit(

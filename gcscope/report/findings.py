@@ -46,8 +46,10 @@ def leak_text(leak: Mapping[str, Any] | None) -> Text | None:
     slope = leak.get("slope_pct_per_hour")
     if slope is not None and verdict != "insufficient_evidence":
         text.append(f"   floor {slope:+.1f} % of max heap per hour")
-    if leak.get("oom_eta_s") is not None:
-        text.append(f"   heap full in ~{duration_text(leak['oom_eta_s'])}", style="bold")
+    eta = leak.get("oom_eta_s")
+    if eta is not None:
+        when = "heap already full" if eta < 1 else f"heap full in ~{duration_text(eta)}"
+        text.append(f"   {when}", style="bold")
     if leak.get("reason"):
         text.append(f"\n  {leak['reason']}", style="dim")
     return text
