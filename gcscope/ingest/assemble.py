@@ -85,10 +85,12 @@ def assemble(frames: list[pl.DataFrame], grammars: GrammarSet, set_name: str,
 def _concat(frames: list[pl.DataFrame]) -> pl.DataFrame | None:
     if not frames:
         return None
-    frame = pl.concat(frames, how="diagonal_relaxed")
+    frame = pl.concat(frames, how="diagonal_relaxed").sort(ORDER, "_priority")
     # When two active grammars read the same line (e.g. Parallel and Serial pause lines in a
     # file that names neither collector), the first rule in priority order keeps it.
-    return frame.sort(ORDER, "_priority").unique(subset=[ORDER], keep="first", maintain_order=True)
+    if frame.get_column(ORDER).n_unique() < frame.height:
+        frame = frame.unique(subset=[ORDER], keep="first", maintain_order=True)
+    return frame
 
 
 def _run_breaks(events: pl.DataFrame | None, init: pl.DataFrame | None) -> list[int]:
@@ -169,18 +171,24 @@ def _attach_attributes(events: pl.DataFrame, attributes: pl.DataFrame) -> pl.Dat
         model.RUN_ID, model.GC_ID, pl.col(ORDER).alias("_target")
     ).sort("_target")
     attributes = attributes.filter(pl.col(model.GC_ID).is_not_null()).sort(ORDER)
-    keyed = []
-    for strategy in ("forward", "backward"):
-        keyed.append(
-            attributes.select(ORDER, model.RUN_ID, model.GC_ID).join_asof(
-                targets.with_columns(pl.col("_target").alias("_at")),
-                left_on=ORDER, right_on="_at", by=[model.RUN_ID, model.GC_ID], strategy=strategy,
-                check_sortedness=False,  # both sides are sorted by position above
-            ).get_column("_target")
-        )
+    # Attribute lines come before their event's summary line: look forward first, and back
+    # only for the few attributes no later event of their GC id claims.
+    target = attributes.select(ORDER, model.RUN_ID, model.GC_ID).join_asof(
+        targets.with_columns(pl.col("_target").alias("_at")),
+        left_on=ORDER, right_on="_at", by=[model.RUN_ID, model.GC_ID], strategy="forward",
+        check_sortedness=False,  # both sides are sorted by position above
+    ).get_column("_target")
+    if target.null_count():
+        unclaimed = attributes.select(ORDER, model.RUN_ID, model.GC_ID).filter(target.is_null())
+        backward = unclaimed.join_asof(
+            targets.with_columns(pl.col("_target").alias("_at")),
+            left_on=ORDER, right_on="_at", by=[model.RUN_ID, model.GC_ID], strategy="backward",
+            check_sortedness=False,
+        ).get_column("_target")
+        target = target.scatter(target.is_null().arg_true(), backward)
     joined = (
         attributes.select(value_columns)
-        .with_columns(pl.coalesce(keyed[0], keyed[1]).alias("_target"))
+        .with_columns(target.alias("_target"))
         .filter(pl.col("_target").is_not_null())
         .group_by("_target")
         .agg([pl.col(c).drop_nulls().first() for c in value_columns])
