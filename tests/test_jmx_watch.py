@@ -238,3 +238,48 @@ def test_histo_diff_ranks_the_leaking_class_first(tmp_path):
     # and the text form printed after the snapshots marks it
     first_row = next(line for line in done.stdout.splitlines() if "LeakedRecord" in line)
     assert first_row.startswith("*")
+
+
+def test_prometheus_endpoint_serves_the_latest_poll_as_openmetrics():
+    import re
+    import urllib.request
+
+    target = start_target("-XX:+UseParallelGC", jmx=False)
+    port = jmx_support.free_port()
+    watch = gcscope_popen(
+        "watch",
+        str(target.pid),
+        "--source",
+        "hsperfdata",
+        "--duration",
+        "6s",
+        "--interval",
+        "0.5s",
+        "--prometheus",
+        f"127.0.0.1:{port}",
+    )
+    try:
+        text, deadline = "", time.monotonic() + 30
+        while time.monotonic() < deadline and "gcscope_pool_used_bytes" not in text:
+            time.sleep(0.3)
+            try:
+                with urllib.request.urlopen(f"http://127.0.0.1:{port}/metrics", timeout=2) as r:
+                    content_type = r.headers["Content-Type"]
+                    text = r.read().decode()
+            except OSError:
+                continue
+        watch.communicate(timeout=60)
+    finally:
+        if watch.poll() is None:
+            watch.kill()
+        target.stop()
+    assert content_type.startswith("application/openmetrics-text")
+    assert text.endswith("# EOF\n")
+    assert f'gcscope_up{{target="{target.pid}"}} 1' in text
+    used = dict(re.findall(r'gcscope_pool_used_bytes\{pool="[^"]+",category="(\w+)"\} (\d+)', text))
+    assert {"eden", "old", "metaspace"} <= set(used) and int(used["eden"]) > 0
+    assert re.search(
+        r'gcscope_gc_collections_total\{collector="Parallel young collection '
+        r'pauses",category="pause"\} \d+',
+        text,
+    )

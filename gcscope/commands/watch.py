@@ -192,6 +192,12 @@ def register(subparsers: Any) -> None:
         help="alerts other than trends look at the last D of events "
         "(default 10m), so they can clear",
     )
+    parser.add_argument(
+        "--prometheus",
+        metavar="HOST:PORT",
+        help="serve the pools and GC counters as OpenMetrics at "
+        "http://HOST:PORT/metrics (e.g. 127.0.0.1:9464)",
+    )
     add_connection_arguments(parser)
     dump = parser.add_argument_group("heap dump on breach (off by default)")
     dump.add_argument(
@@ -272,6 +278,7 @@ def run(args: argparse.Namespace) -> int:
         duration_s=args.duration,
         record=args.record,
         on_alert=args.on_alert,
+        prometheus=args.prometheus,
         dump=dump,
         alert_window_s=args.alert_window,
         config=config,

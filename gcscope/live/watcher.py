@@ -38,6 +38,7 @@ class WatchOptions:
     evaluate_every_s: float = 5.0
     config: Any = None
     reconnect: bool = True
+    prometheus: str | None = None  # HOST:PORT to serve OpenMetrics on
 
 
 @dataclass
@@ -70,6 +71,12 @@ class Watcher:
         self.recorder = Recorder(options.record)
         self.alerts = AlertTracker(options.on_alert)
         self.dumps = DumpGuard(options.dump) if options.dump else None
+        self.exporter = None
+        if options.prometheus:
+            from gcscope.live.prometheus import Exporter
+
+            target = getattr(getattr(source, "target", None), "text", None)
+            self.exporter = Exporter(options.prometheus, target or str(getattr(source, "pid", "")))
         self.run: RunState | None = None
         self.runs: list[RunState] = []
         self.connected = False
@@ -177,6 +184,8 @@ class Watcher:
             self.source.close()
         self.connected = False
         self.target_lost = True
+        if self.exporter is not None:
+            self.exporter.update(None, up=False)
         if self.run is not None:
             uptime = self.run.last_poll.uptime_s if self.run.last_poll else None
             self._report(self.alerts.clear_run(self.run.run_id, uptime))
@@ -190,6 +199,8 @@ class Watcher:
             self._lose(exc)
             return
         self.latencies_ms.append(polled.latency_ms)
+        if self.exporter is not None:
+            self.exporter.update(polled)
         rows, gaps = self.source.drain()
         for gap in gaps:
             run.lost += max(gap.lost, 0)
@@ -424,6 +435,8 @@ class Watcher:
             self._check_dump()
         self.alerts.wait_for_commands()
         self.recorder.close()
+        if self.exporter is not None:
+            self.exporter.close()
         with contextlib.suppress(Exception):  # a dead connection may fail here
             self.source.close()
         self.view.close()
