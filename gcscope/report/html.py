@@ -195,7 +195,9 @@ def _finding_view(finding: Mapping[str, Any]) -> dict[str, Any]:
         "tone": {"error": "bad", "critical": "bad", "warning": "warn"}.get(severity, "neutral"),
         "title": finding.get("title") or "",
         "message": finding.get("message") or "",
-        "run_id": finding.get("run_id"),
+        "run_id": finding.get(
+            "run_id", evidence.get("run_id") if isinstance(evidence, Mapping) else None
+        ),
         "time_range": time_range,
         "rows": rows,
         "lines": lines,
