@@ -239,6 +239,12 @@ def test_a_leak_verdict_draws_the_baseline_and_its_projection() -> None:
     no_leak = ReportData({**data.result, "runs": [{**run, "leak": None}]}, data.events)
     plain = heap_chart(next(no_leak.runs()), dpi=30)
     assert "projection to max heap" not in plain.axes[0].get_legend_handles_labels()[1]
+    # No verdict, no line: the points are shown, the fit is not.
+    undecided = {**run["leak"], "verdict": "insufficient_evidence", "oom_eta_s": None}
+    data_undecided = ReportData({**data.result, "runs": [{**run, "leak": undecided}]}, data.events)
+    labels = heap_chart(next(data_undecided.runs()), dpi=30).axes[0].get_legend_handles_labels()[1]
+    assert "post-GC baseline (too little for a verdict)" in labels
+    assert not any(label.startswith("baseline trend") for label in labels)
 
 
 # --- saved results: `analyze --save`, then `gcscope report` -----------------------------------

@@ -196,6 +196,8 @@ def heap_chart(run: RunView, *, dpi: int):
     x_right = float(np.nanmax(end))
     span = max(x_right - float(np.nanmin(start)), 1.0)
     t_base, y_base = baseline_points(run.leak)
+    # Without a verdict the fitted line is not evidence of anything: show the points only.
+    decided = (run.leak or {}).get("verdict") not in (None, "insufficient_evidence")
     if t_base.size:
         ax.scatter(
             axis.x(t_base),
@@ -204,10 +206,10 @@ def heap_chart(run: RunView, *, dpi: int):
             facecolor="none",
             edgecolor=TREND_COLOUR,
             linewidths=2.0,
-            label="post-GC baseline",
+            label="post-GC baseline" if decided else "post-GC baseline (too little for a verdict)",
             zorder=4,
         )
-    trend = trend_line(run.leak, heap_max)
+    trend = trend_line(run.leak, heap_max) if decided else None
     right_s = None
     if trend is not None:
         slope, intercept = trend
