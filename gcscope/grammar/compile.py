@@ -131,6 +131,24 @@ def _leading_literal(item) -> str:
     return ""
 
 
+def _trailing_literal(item) -> str:
+    """The literal text every match of `item` ends with ("" if none)."""
+    if isinstance(item, dsl.Literal):
+        return item.text
+    if isinstance(item, dsl.Field):
+        return _trailing_literal(item.element)
+    if isinstance(item, dsl.Sequence):
+        return _trailing_literal(item.items[-1]) if item.items else ""
+    if isinstance(item, dsl.Alternation):
+        suffixes = [_trailing_literal(option) for option in item.options]
+        common = suffixes[0]
+        for suffix in suffixes[1:]:
+            while not suffix.endswith(common):
+                common = common[1:]
+        return common
+    return ""
+
+
 def mandatory_literals(seq: dsl.Sequence) -> list[str]:
     """Literal runs every match must contain, in order (optional parts and tokens break runs).
 
@@ -145,11 +163,12 @@ def mandatory_literals(seq: dsl.Sequence) -> list[str]:
         if isinstance(item, dsl.Field) and isinstance(item.element, dsl.Literal):
             current += item.element.text
             continue
-        lead = _leading_literal(item) if isinstance(item, (dsl.Field, dsl.Alternation)) else ""
-        current += lead
+        grouped = isinstance(item, (dsl.Field, dsl.Alternation))
+        current += _leading_literal(item) if grouped else ""
         if current:
             runs.append(current)
-        current = ""
+        # "Concurrent Mark Cycle" | "Concurrent Cycle": the shared " Cycle" starts the next run
+        current = _trailing_literal(item) if grouped else ""
     if current:
         runs.append(current)
     return runs
@@ -166,7 +185,7 @@ def _anchors(rule: dsl.Rule) -> tuple[str | None, tuple[str, ...]]:
     useful = [lit for lit in useful if len(lit.strip()) >= 2]
     if not useful or len(useful[0].strip()) < 3:
         return None, ()
-    return useful[0], tuple(useful[1:3])
+    return useful[0], tuple(useful[1:4])
 
 
 def compile_grammar(grammar: dsl.GrammarFile, shared_tokens: dict[str, dsl.Token]) -> CompiledGrammar:
