@@ -63,9 +63,13 @@ def rates_chart(run: RunView, *, dpi: int):
     span = max(end - start, 1e-3)
     window = window_s_for(span)
     n = max(math.ceil(span / window), 1)
-    # The last window may be partial: rates divide by the time it really covers.
+    # The last window may be partial: rates divide by the time it really covers. A stub of
+    # less than half a window would show a rate from a few events (or none); it joins the
+    # window before it (events past the last window are counted in it, see _window_sums).
+    if n > 1 and span - window * (n - 1) < window / 2:
+        n -= 1
     lengths = np.full(n, window)
-    lengths[-1] = span - window * (n - 1) or window
+    lengths[-1] = span - window * (n - 1)
     left = start + window * np.arange(n)
     centre = left + lengths / 2
 
