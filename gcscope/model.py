@@ -91,6 +91,16 @@ PAUSE_KINDS = (
     "degenerated",  # Shenandoah degenerated GC (bad news: counted separately too)
     "other",  # a pause the grammar knows but does not classify further
 )
+# Kinds of concurrent events (category "concurrent"), as the grammars' kinds tables name them.
+CONCURRENT_KINDS = (
+    "mark_cycle",  # G1 concurrent mark cycle (remark and cleanup pauses share its GC id)
+    "cycle",  # a whole ZGC / Shenandoah / CMS concurrent collection
+    "minor",  # generational ZGC minor (young) collection
+    "major",  # generational ZGC major (young + old) collection
+    "young",  # generational Shenandoah young cycle
+    "old",  # generational Shenandoah old cycle
+    "global",  # generational Shenandoah global cycle
+)
 # Kinds that reclaim the old generation: the post-GC baseline of the leak verdict uses them.
 OLD_RECLAIMING_KINDS = ("full", "mixed", "remark", "cleanup", "degenerated")
 
