@@ -26,15 +26,17 @@ from .conftest import SAMPLE_LOGS
 
 JDK17 = SAMPLE_LOGS / "jdk17"
 G1_GCSTAR = JDK17 / "g1-gcstar.log"
+# G1, Parallel and Serial logs written by JDK 11, 17, 21 and 25
 STW_LOGS = sorted(
-    p for p in JDK17.glob("*.log")
+    p for p in SAMPLE_LOGS.glob("jdk*/*.log")
     if p.name.split("-")[0] in ("g1", "parallel", "serial") and (p.parent / f"{p.name}.mxbeans.json").exists()
 )
 # What the JVM's GarbageCollectorMXBeans count, per pause kind gcscope reports. G1 remark and
-# cleanup pauses are not counted by any bean before JDK 21: they are compared separately.
+# cleanup pauses have a bean of their own only from JDK 21 on.
 BEAN_KINDS = {
     "G1 Young Generation": ("young", "mixed"),
     "G1 Old Generation": ("full",),
+    "G1 Concurrent GC": ("remark", "cleanup"),
     "PS Scavenge": ("young",),
     "PS MarkSweep": ("full",),
     "Copy": ("young",),
@@ -52,7 +54,7 @@ def bean_counts(log: Path) -> dict[str, int]:
     return {name: value["count"] for name, value in beans.items()}
 
 
-@pytest.mark.parametrize("log", STW_LOGS, ids=[p.name for p in STW_LOGS])
+@pytest.mark.parametrize("log", STW_LOGS, ids=[f"{p.parent.name}/{p.name}" for p in STW_LOGS])
 def test_pause_counts_equal_the_jvms_own_counts(log: Path):
     result = read_events([log])
     kinds = pause_counts(result.events)
