@@ -10,7 +10,7 @@ Every measurement column is nullable: a log that does not print a value yields n
 
 from __future__ import annotations
 
-from functools import lru_cache
+from functools import cache
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:  # polars is imported on first use of a schema: `gcscope --help` stays fast
@@ -193,7 +193,7 @@ def empty_samples() -> pl.DataFrame:
     return pl.DataFrame(schema=_schema("SAMPLE_SCHEMA"))
 
 
-@lru_cache(maxsize=None)
+@cache
 def _schema(name: str) -> dict:
     return {
         "EVENT_SCHEMA": _event_schema,

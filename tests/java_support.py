@@ -36,7 +36,7 @@ def run_workload(java: str, classes: Path, log: Path, jvm_flags: list[str], args
                  xlog: str = "gc*", timeout: float = 120) -> dict:
     """Run the workload with -Xlog:<xlog>:file=<log>; return its MXBean counts printed at exit."""
     command = [java, *jvm_flags, f"-Xlog:{xlog}:file={log}", "-cp", str(classes), "GcWorkload", *args]
-    completed = subprocess.run(command, capture_output=True, text=True, timeout=timeout,
+    completed = subprocess.run(command, capture_output=True, text=True, timeout=timeout, check=False,
                                env={**os.environ, "JAVA_TOOL_OPTIONS": ""})
     for line in completed.stdout.splitlines():
         if line.startswith("GCSCOPE-MXBEANS "):

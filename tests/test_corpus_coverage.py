@@ -5,8 +5,6 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import pytest
-
 from gcscope.ingest import read_events
 
 from .conftest import CORPUS

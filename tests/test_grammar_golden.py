@@ -8,7 +8,6 @@ must name the same rule.
 from __future__ import annotations
 
 import tomllib
-from pathlib import Path
 
 import pytest
 

@@ -24,9 +24,8 @@ inline `/regex/`, named fields `name:ELEMENT`, sequence, alternation `( a | b )`
 from __future__ import annotations
 
 import dataclasses
-from pathlib import Path
-
 from functools import lru_cache
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 from gcscope.errors import GrammarError

@@ -114,7 +114,7 @@ class ReferenceParser:
 
 def _expected(exc: pp.ParseBaseException) -> str:
     text = str(exc.msg)
-    return text[len("Expected "):] if text.startswith("Expected ") else text
+    return text.removeprefix("Expected ")
 
 
 @lru_cache(maxsize=1)

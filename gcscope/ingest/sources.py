@@ -67,7 +67,7 @@ def _zip_sources(path: Path) -> list[Source]:
             continue
 
         def opener(inner: str = inner) -> BinaryIO:
-            stream = zipfile.ZipFile(path).open(inner)
+            stream = zipfile.ZipFile(path).open(inner)  # noqa: SIM115 - read_chunks closes it
             if inner.endswith(".gz"):
                 return gzip.GzipFile(fileobj=stream)  # type: ignore[return-value]
             return stream  # type: ignore[return-value]
