@@ -113,38 +113,20 @@ def _check_regex(pattern: str, where: str) -> None:
         raise GrammarError(f"bad regex {pattern!r}: {exc}", file=where) from None
 
 
-def _leading_literal(item) -> str:
-    """The literal text every match of `item` starts with ("" if none)."""
+def _edge_literal(item, last: bool) -> str:
+    """The literal text every match of `item` starts with (or, `last`, ends with); "" if none."""
     if isinstance(item, dsl.Literal):
         return item.text
     if isinstance(item, dsl.Field):
-        return _leading_literal(item.element)
+        return _edge_literal(item.element, last)
     if isinstance(item, dsl.Sequence):
-        return _leading_literal(item.items[0]) if item.items else ""
+        return _edge_literal(item.items[-1 if last else 0], last) if item.items else ""
     if isinstance(item, dsl.Alternation):
-        prefixes = [_leading_literal(option) for option in item.options]
-        common = prefixes[0]
-        for prefix in prefixes[1:]:
-            while not prefix.startswith(common):
-                common = common[:-1]
-        return common
-    return ""
-
-
-def _trailing_literal(item) -> str:
-    """The literal text every match of `item` ends with ("" if none)."""
-    if isinstance(item, dsl.Literal):
-        return item.text
-    if isinstance(item, dsl.Field):
-        return _trailing_literal(item.element)
-    if isinstance(item, dsl.Sequence):
-        return _trailing_literal(item.items[-1]) if item.items else ""
-    if isinstance(item, dsl.Alternation):
-        suffixes = [_trailing_literal(option) for option in item.options]
-        common = suffixes[0]
-        for suffix in suffixes[1:]:
-            while not suffix.endswith(common):
-                common = common[1:]
+        edges = [_edge_literal(option, last) for option in item.options]
+        common = edges[0]
+        for edge in edges[1:]:
+            while not (edge.endswith(common) if last else edge.startswith(common)):
+                common = common[1:] if last else common[:-1]
         return common
     return ""
 
@@ -164,11 +146,11 @@ def mandatory_literals(seq: dsl.Sequence) -> list[str]:
             current += item.element.text
             continue
         grouped = isinstance(item, (dsl.Field, dsl.Alternation))
-        current += _leading_literal(item) if grouped else ""
+        current += _edge_literal(item, last=False) if grouped else ""
         if current:
             runs.append(current)
         # "Concurrent Mark Cycle" | "Concurrent Cycle": the shared " Cycle" starts the next run
-        current = _trailing_literal(item) if grouped else ""
+        current = _edge_literal(item, last=True) if grouped else ""
     if current:
         runs.append(current)
     return runs
