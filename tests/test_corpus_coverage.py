@@ -1,4 +1,4 @@
-"""Every unified G1, Parallel and Serial log of the public corpus parses, with >= 99 % of its
+"""Every unified log of the public corpus (of the collectors in tests/corpus_logs.py) parses, with >= 99 % of its
 lines recognised. The per-file table is printed (run pytest with -s to see it)."""
 
 from __future__ import annotations
@@ -8,27 +8,21 @@ from pathlib import Path
 from gcscope.ingest import read_events
 
 from .conftest import CORPUS
+from .corpus_logs import unified_corpus_logs
 
 MIN_COVERAGE_PCT = 99.0
 
 
-def _rows() -> list[list[str]]:
-    inventory = CORPUS / "INVENTORY.tsv"
-    if not inventory.exists():
-        return []
-    return [line.split("\t") for line in inventory.read_text().splitlines()[1:]]
-
-
-STW_LOGS = [CORPUS / row[0] for row in _rows() if row[3] == "unified" and row[4] in ("G1", "Parallel", "Serial")]
+LOGS = unified_corpus_logs()
 
 
 def test_the_corpus_is_there(corpus: Path):
-    assert len(STW_LOGS) >= 30
+    assert len(LOGS) >= 30
 
 
-def test_g1_parallel_serial_corpus_coverage(capsys):
+def test_corpus_coverage(capsys):
     table, failures = [], []
-    for log in STW_LOGS:
+    for log in LOGS:
         result = read_events([log], max_unknown=3)
         report = result.parse
         collectors = ",".join(sorted({run["collector"] or "?" for run in result.runs}))

@@ -20,23 +20,9 @@ from gcscope.ingest import DETECT_BYTES, _choose_grammars
 from gcscope.ingest.decorations import detect
 from gcscope.ingest.engine import LINE, classify, lines_of, make_plan
 
-from .conftest import CORPUS, SAMPLE_LOGS
+from .corpus_logs import sample_logs, unified_corpus_logs
 
-STW = ("G1", "Parallel", "Serial")
-
-
-def _unified_stw_corpus_logs() -> list[Path]:
-    inventory = CORPUS / "INVENTORY.tsv"
-    if not inventory.exists():
-        return []
-    rows = [line.split("\t") for line in inventory.read_text().splitlines()[1:]]
-    return [CORPUS / row[0] for row in rows if row[3] == "unified" and row[4] in STW]
-
-
-LOGS = _unified_stw_corpus_logs() + sorted(
-    p for p in SAMPLE_LOGS.rglob("*.log*")
-    if p.name.split("-")[0].split(".")[0] in ("g1", "parallel", "serial") and not p.name.endswith(".json")
-)
+LOGS = unified_corpus_logs() + sample_logs()
 
 
 def _shapes(lines: list[str]) -> list[str]:

@@ -23,44 +23,18 @@ from gcscope.ingest import read_events
 from gcscope.ingest.decorations import DECORATORS, detect
 
 from .conftest import SAMPLE_LOGS
+from .corpus_logs import assert_counts_equal, bean_counts, pause_counts, sample_logs
 
 JDK17 = SAMPLE_LOGS / "jdk17"
 G1_GCSTAR = JDK17 / "g1-gcstar.log"
-# G1, Parallel and Serial logs written by JDK 11, 17, 21 and 25
-STW_LOGS = sorted(
-    p for p in SAMPLE_LOGS.glob("jdk*/*.log")
-    if p.name.split("-")[0] in ("g1", "parallel", "serial") and (p.parent / f"{p.name}.mxbeans.json").exists()
-)
-# What the JVM's GarbageCollectorMXBeans count, per pause kind gcscope reports. G1 remark and
-# cleanup pauses have a bean of their own only from JDK 21 on.
-BEAN_KINDS = {
-    "G1 Young Generation": ("young", "mixed"),
-    "G1 Old Generation": ("full",),
-    "G1 Concurrent GC": ("remark", "cleanup"),
-    "PS Scavenge": ("young",),
-    "PS MarkSweep": ("full",),
-    "Copy": ("young",),
-    "MarkSweepCompact": ("full",),
-}
+# Logs of every covered collector written by JDK 11, 17, 21 and 25, with the JVM's own counts
+COUNTED_LOGS = sample_logs(with_mxbeans=True)
 
 
-def pause_counts(events: pl.DataFrame) -> dict[str, int]:
-    pauses = events.filter(pl.col(model.CATEGORY) == model.PAUSE)
-    return dict(pauses.group_by(model.KIND).len().iter_rows())
-
-
-def bean_counts(log: Path) -> dict[str, int]:
-    beans = json.loads(Path(f"{log}.mxbeans.json").read_text())["mxbeans"]
-    return {name: value["count"] for name, value in beans.items()}
-
-
-@pytest.mark.parametrize("log", STW_LOGS, ids=[f"{p.parent.name}/{p.name}" for p in STW_LOGS])
+@pytest.mark.parametrize("log", COUNTED_LOGS, ids=[f"{p.parent.name}/{p.name}" for p in COUNTED_LOGS])
 def test_pause_counts_equal_the_jvms_own_counts(log: Path):
     result = read_events([log])
-    kinds = pause_counts(result.events)
-    for bean, count in bean_counts(log).items():
-        counted = sum(kinds.get(kind, 0) for kind in BEAN_KINDS[bean])
-        assert counted == count, f"{bean}: gcscope counted {counted}, the JVM {count}"
+    assert_counts_equal(result.events, bean_counts(log))
     assert result.parse.coverage_pct == 100.0, [u.text for u in result.parse.unknown_examples]
 
 

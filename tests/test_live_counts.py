@@ -9,8 +9,8 @@ import pytest
 
 from gcscope.ingest import read_events
 
+from .corpus_logs import assert_counts_equal
 from .java_support import compile_workload, run_workload
-from .test_ingest import BEAN_KINDS, pause_counts
 
 COLLECTORS = {
     "G1": ["-XX:+UseG1GC"],
@@ -33,8 +33,5 @@ def test_pause_counts_equal_mxbean_counts_of_a_live_jvm(collector: str, tmp_path
     result = read_events([log])
     assert result.parse.coverage_pct == 100.0, [u.text for u in result.parse.unknown_examples]
     assert result.runs[0]["collector"] == collector
-    kinds = pause_counts(result.events)
     assert sum(beans.values()) > 5, beans  # the run really collected
-    for bean, count in beans.items():
-        counted = sum(kinds.get(kind, 0) for kind in BEAN_KINDS[bean])
-        assert counted == count, f"{bean}: gcscope {counted}, JVM {count} ({kinds})"
+    assert_counts_equal(result.events, beans)
