@@ -44,6 +44,7 @@ RECORD_TYPES = (
     "safepoint",  # a safepoint with its timings: becomes an event
     "heap_sample",  # heap occupancy without a collection: becomes an event
     "attribute",  # more columns of the event with the same GC id (generations, metaspace, CPU...)
+    "cycle_start",  # the line a concurrent cycle begins with: its uptime is the cycle's start
     "init",  # run metadata (collector, heap sizes, version, CPUs...)
     "info",  # recognised, nothing extracted
 )

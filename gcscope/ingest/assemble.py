@@ -56,6 +56,7 @@ def assemble(frames: list[pl.DataFrame], grammars: GrammarSet, set_name: str,
     events = _concat(by_type.get("event", []))
     init = _concat(by_type.get("init", []))
     attributes = _concat(by_type.get("attribute", []))
+    cycle_starts = _concat(by_type.get("cycle_start", []))
     if events is None and init is None:
         return model.empty_events(), []
 
@@ -63,6 +64,7 @@ def assemble(frames: list[pl.DataFrame], grammars: GrammarSet, set_name: str,
     events = _with_run(events, breaks, first_run_id)
     init = _with_run(init, breaks, first_run_id)
     attributes = _with_run(attributes, breaks, first_run_id)
+    cycle_starts = _with_run(cycle_starts, breaks, first_run_id)
 
     runs = _run_meta(events, init, set_name, first_run_id, len(breaks) + 1, files)
     for run in runs:
@@ -70,6 +72,8 @@ def assemble(frames: list[pl.DataFrame], grammars: GrammarSet, set_name: str,
     if events is None:
         return model.empty_events(), runs
     events = _events(events, grammars)
+    if cycle_starts is not None:
+        events = _attach_cycle_starts(events, cycle_starts)
     if attributes is not None:
         events = _attach_attributes(events, attributes)
     events = _regions_to_bytes(events, runs)
@@ -156,6 +160,42 @@ def _events(events: pl.DataFrame, grammars: GrammarSet) -> pl.DataFrame:
             (pl.col("time") - pl.duration(milliseconds=(duration_s * 1000).round(0).cast(pl.Int64))).alias(model.TIME)
         )
     return events.with_columns(exprs)
+
+
+def _attach_cycle_starts(events: pl.DataFrame, starts: pl.DataFrame) -> pl.DataFrame:
+    """A concurrent cycle whose end line gives no duration (ZGC before JDK 21 prints
+    "Garbage Collection (Warmup) 8M(12%)->4M(6%)" and nothing else) starts at its start line:
+    the nearest `cycle_start` record of the same run and GC id before the end line."""
+    if model.GC_ID not in events.columns or model.UPTIME_S not in events.columns:
+        return events  # no GC ids, or no uptime decoration to measure with
+    if not {model.GC_ID, "uptime_s"} <= set(starts.columns):
+        return events
+    if model.DURATION_MS not in events.columns:  # -Xlog:gc of ZGC: cycle lines only, none timed
+        events = events.with_columns(pl.lit(None, dtype=pl.Float64).alias(model.DURATION_MS))
+    starts = (
+        starts.filter(pl.col(model.GC_ID).is_not_null() & pl.col("uptime_s").is_not_null())
+        .select(model.RUN_ID, model.GC_ID, pl.col(ORDER).alias("_start_at"), pl.col("uptime_s").alias("_start_s"))
+        .sort("_start_at")
+    )
+    open_cycles = (pl.col(model.CATEGORY) == model.CONCURRENT) & pl.col(model.DURATION_MS).is_null()
+    ends = events.with_row_index("_row").filter(open_cycles & pl.col(model.GC_ID).is_not_null())
+    if not ends.height or not starts.height:
+        return events
+    matched = ends.select("_row", model.RUN_ID, model.GC_ID, ORDER, model.UPTIME_S).sort(ORDER).join_asof(
+        starts, left_on=ORDER, right_on="_start_at", by=[model.RUN_ID, model.GC_ID], strategy="backward",
+        check_sortedness=False,  # both sorted by position above
+    ).filter(pl.col("_start_s").is_not_null())
+    duration_ms = ((pl.col(model.UPTIME_S) - pl.col("_start_s")) * 1000.0).clip(lower_bound=0.0)
+    update = matched.select("_row", duration_ms.alias("_duration_ms"), pl.col("_start_s"))
+    events = events.with_row_index("_row").join(update, on="_row", how="left")
+    fill = [
+        pl.coalesce(model.DURATION_MS, "_duration_ms").alias(model.DURATION_MS),
+        pl.coalesce("_start_s", model.UPTIME_S).alias(model.UPTIME_S),
+    ]
+    if model.TIME in events.columns:
+        shift = pl.duration(milliseconds=pl.col("_duration_ms").fill_null(0.0).round(0).cast(pl.Int64))
+        fill.append((pl.col(model.TIME) - shift).alias(model.TIME))
+    return events.with_columns(fill).drop("_row", "_duration_ms", "_start_s")
 
 
 def _attach_attributes(events: pl.DataFrame, attributes: pl.DataFrame) -> pl.DataFrame:
