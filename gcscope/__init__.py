@@ -9,7 +9,7 @@ Library entry points (heavy imports happen on first use, so `import gcscope` sta
 from __future__ import annotations
 
 __version__ = "0.1.0"
-__all__ = ["read_log", "analyze", "__version__"]
+__all__ = ["__version__", "analyze", "read_log"]
 
 
 def read_log(paths, **options):

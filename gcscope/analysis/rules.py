@@ -36,7 +36,6 @@ from gcscope.model import (
     KIND,
     METASPACE_AFTER_BYTES,
     OLD_AFTER_BYTES,
-    OLD_CAPACITY_BYTES,
     PAUSE,
     RUN_ID,
     SOURCE_FILE,
@@ -218,20 +217,15 @@ def old_gen_full_after_gc(ctx: RunContext, params: Mapping[str, Any]) -> list[Hi
     # Same definition as metrics.old_gen_saturation_series, restricted to old collections
     # (after a young GC the old generation also holds garbage no one tried to reclaim).
     basis = metrics.old_gen_basis(events, dict(ctx.meta)) if events.height else None
-    heap_max, _ = heap_max_of(ctx.events, ctx.meta)
-    old = pl.col(OLD_AFTER_BYTES).cast(pl.Float64)
-    if basis == "old+humongous/heap_max":
-        pct = (old + pl.col(HUMONGOUS_AFTER_BYTES).fill_null(0)) / float(ctx.meta["heap_max_bytes"])
-        what = "old + humongous regions of max heap"
-    elif basis == "old/old_capacity":
-        pct = old / pl.when(pl.col(OLD_CAPACITY_BYTES) > 0).then(pl.col(OLD_CAPACITY_BYTES))
-        what = "old generation capacity"
-    elif heap_max and events.height and events[OLD_AFTER_BYTES].null_count() == events.height:
-        # A single-space heap (ZGC, Shenandoah): the whole heap is the old generation.
-        pct = pl.col(HEAP_AFTER_BYTES).cast(pl.Float64) / heap_max
-        what = "max heap"
-    else:
+    heap_max = ctx.meta.get("heap_max_bytes")
+    if basis is None and events.height and events[OLD_AFTER_BYTES].null_count() == events.height:
+        # A single-space heap whose maximum the log does not state: the leak verdict's estimate.
+        heap_max, _ = heap_max_of(ctx.events, ctx.meta)
+        basis = "heap_after/heap_max" if heap_max else None
+    if basis is None:
         return []
+    pct = metrics.saturation_fraction(basis, heap_max)
+    what = metrics.SATURATION_BASES[basis]
     measured = events.with_columns((pct * 100.0).alias("_pct")).filter(pl.col("_pct").is_not_null())
     above = measured.filter(pl.col("_pct") > threshold)
     if above.height == 0:

@@ -45,6 +45,7 @@ RECORD_TYPES = (
     "heap_sample",  # heap occupancy without a collection: becomes an event
     "attribute",  # more columns of the event with the same GC id (generations, metaspace, CPU...)
     "cycle_start",  # the line a concurrent cycle begins with: its uptime is the cycle's start
+    "safepoint_start",  # the line a safepoint begins with (JDK 9-12): names the next safepoint
     "init",  # run metadata (collector, heap sizes, version, CPUs...)
     "info",  # recognised, nothing extracted
 )

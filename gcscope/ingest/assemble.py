@@ -57,6 +57,7 @@ def assemble(frames: list[pl.DataFrame], grammars: GrammarSet, set_name: str,
     init = _concat(by_type.get("init", []))
     attributes = _concat(by_type.get("attribute", []))
     cycle_starts = _concat(by_type.get("cycle_start", []))
+    safepoint_starts = _concat(by_type.get("safepoint_start", []))
     if events is None and init is None:
         return model.empty_events(), []
 
@@ -65,6 +66,7 @@ def assemble(frames: list[pl.DataFrame], grammars: GrammarSet, set_name: str,
     init = _with_run(init, breaks, first_run_id)
     attributes = _with_run(attributes, breaks, first_run_id)
     cycle_starts = _with_run(cycle_starts, breaks, first_run_id)
+    safepoint_starts = _with_run(safepoint_starts, breaks, first_run_id)
 
     runs = _run_meta(events, init, set_name, first_run_id, len(breaks) + 1, files)
     for run in runs:
@@ -74,6 +76,8 @@ def assemble(frames: list[pl.DataFrame], grammars: GrammarSet, set_name: str,
     events = _events(events, grammars)
     if cycle_starts is not None:
         events = _attach_cycle_starts(events, cycle_starts)
+    if safepoint_starts is not None:
+        events = _name_safepoints(events, safepoint_starts)
     if attributes is not None:
         events = _attach_attributes(events, attributes)
     events = _regions_to_bytes(events, runs)
@@ -196,6 +200,28 @@ def _attach_cycle_starts(events: pl.DataFrame, starts: pl.DataFrame) -> pl.DataF
         shift = pl.duration(milliseconds=pl.col("_duration_ms").fill_null(0.0).round(0).cast(pl.Int64))
         fill.append((pl.col(model.TIME) - shift).alias(model.TIME))
     return events.with_columns(fill).drop("_row", "_duration_ms", "_start_s")
+
+
+def _name_safepoints(events: pl.DataFrame, starts: pl.DataFrame) -> pl.DataFrame:
+    """JDK 9-12 name a safepoint's operation on the line it begins with ("Entering safepoint
+    region: G1CollectForAllocation") and time it on the line it ends with: the end takes the
+    name of the nearest begin line before it in its run (safepoints never overlap)."""
+    if model.NAME not in starts.columns:
+        return events
+    begins = starts.select(model.RUN_ID, pl.col(ORDER).alias("_begin_at"), pl.col(model.NAME).alias("_begin_name"))
+    unnamed = (pl.col(model.CATEGORY) == model.SAFEPOINT) & pl.col(model.NAME).is_null()
+    ends = events.with_row_index("_row").filter(unnamed)
+    if not ends.height:
+        return events
+    named = ends.select("_row", model.RUN_ID, ORDER).sort(ORDER).join_asof(
+        begins.sort("_begin_at"), left_on=ORDER, right_on="_begin_at", by=model.RUN_ID,
+        strategy="backward", check_sortedness=False,
+    ).select("_row", "_begin_name")
+    return (
+        events.with_row_index("_row").join(named, on="_row", how="left")
+        .with_columns(pl.coalesce(model.NAME, "_begin_name").alias(model.NAME))
+        .drop("_row", "_begin_name")
+    )
 
 
 def _attach_attributes(events: pl.DataFrame, attributes: pl.DataFrame) -> pl.DataFrame:

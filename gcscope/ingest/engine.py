@@ -125,7 +125,8 @@ def _extraction_regex(plan: Plan, rule: CompiledRule) -> str:
 
 
 # Record types every analysis needs whatever it asks for: events, and run metadata.
-_ALWAYS = frozenset({"pause", "concurrent", "stall", "safepoint", "heap_sample", "init", "cycle_start"})
+_ALWAYS = frozenset({"pause", "concurrent", "stall", "safepoint", "heap_sample", "init", "cycle_start",
+                     "safepoint_start"})
 
 
 def _is_wanted(rule: CompiledRule, wanted: frozenset[str] | None) -> bool:
