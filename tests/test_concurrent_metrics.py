@@ -76,3 +76,21 @@ def test_g1_concurrent_mark_cycles_equal_the_raw_lines():
     # G1 has no allocation stalls or degenerated collections
     assert run.stalls == {"count": 0, "total_ms": 0.0, "max_ms": None}
     assert run.degenerated_gc_count == 0
+
+
+def test_summary_shows_safepoints_and_cycles_only_when_present():
+    import io
+
+    from gcscope.report.text import print_summary
+
+    def summary(log: Path) -> str:
+        out = io.StringIO()
+        print_summary(analyze_logs([log]), file=out)
+        return out.getvalue()
+
+    with_safepoints = SAMPLE_LOGS / "jdk11" / "g1-gcstar-safepoint.log"
+    text = summary(with_safepoints)
+    assert f"Safepoints {len(raw_safepoints(with_safepoints))}" in text
+    assert "Concurrent cycles " in text
+    assert "Allocation stalls" not in text and "Degenerated GCs" not in text
+    assert "Safepoints" not in summary(SAMPLE_LOGS / "jdk17" / "serial-gcstar.log")

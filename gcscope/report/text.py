@@ -152,6 +152,39 @@ def health_lines(run: RunResult) -> Text:
         if run.promotion_rate_mb_s is not None
         else "– (no per-generation sizes)"
     )
+    lines.append_text(beyond_pauses_lines(run))
+    return lines
+
+
+def beyond_pauses_lines(run: RunResult) -> Text:
+    """Concurrent cycles, stalls, degenerated GCs and safepoints: only the lines that apply."""
+    lines = Text()
+    cycles = run.concurrent or {}
+    if cycles.get("cycles"):
+        kinds = ", ".join(f"{k} {v['cycles']:,}" for k, v in (cycles.get("by_kind") or {}).items())
+        lines.append("\nConcurrent cycles ", style="bold")
+        lines.append(
+            f"{cycles['cycles']:,} ({kinds})   {_num(cycles.get('per_minute'), 1)}/min"
+            f"   p50 {_ms(cycles.get('p50_ms'))}  p99 {_ms(cycles.get('p99_ms'))}"
+            f"  max {_ms(cycles.get('max_ms'))} ms"
+        )
+    stalls = run.stalls or {}
+    if stalls.get("count"):
+        lines.append("\nAllocation stalls ", style="bold red")
+        lines.append(f"{stalls['count']:,}   total {_ms(stalls['total_ms'])} ms   max {_ms(stalls['max_ms'])} ms")
+    if run.degenerated_gc_count:
+        lines.append("\nDegenerated GCs ", style="bold red")
+        lines.append(f"{run.degenerated_gc_count:,}")
+    safepoints = run.safepoints
+    if safepoints:
+        worst = next(iter(safepoints.get("by_operation") or {}), None)
+        lines.append("\nSafepoints ", style="bold")
+        lines.append(
+            f"{safepoints['count']:,}   stopped p50 {_ms(safepoints['p50_ms'])}  p99 {_ms(safepoints['p99_ms'])}"
+            f"  max {_ms(safepoints['max_ms'])} ms   time to safepoint p99 {_ms(safepoints['ttsp_p99_ms'])}"
+            f"  max {_ms(safepoints['ttsp_max_ms'])} ms"
+            + (f"   most time: {worst}" if worst else "")
+        )
     return lines
 
 
