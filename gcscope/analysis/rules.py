@@ -186,11 +186,12 @@ def memory_leak(ctx: RunContext, params: Mapping[str, Any]) -> list[Hit]:
             {
                 "verdict": leak["verdict"],
                 "shape": leak.get("shape"),
-                "slope_pct_per_hour": _num(leak.get("slope_pct_per_hour")),
-                "oom_eta_s": _num(eta, 0),
+                # the verdict's own figures, unrounded: one value for one fact in the JSON
+                "slope_pct_per_hour": leak.get("slope_pct_per_hour"),
+                "oom_eta_s": eta,
                 "points": leak.get("points"),
-                "floor_start_pct": _num(evidence.get("floor_start_pct")),
-                "floor_end_pct": _num(evidence.get("floor_end_pct")),
+                "floor_start_pct": evidence.get("floor_start_pct"),
+                "floor_end_pct": evidence.get("floor_end_pct"),
             },
             list(evidence.get("lines") or []),
             severity=None if leak["verdict"] == "leak" else "warning",
