@@ -74,6 +74,7 @@ def assemble(frames: list[pl.DataFrame], grammars: GrammarSet, set_name: str,
     if events is None:
         return model.empty_events(), runs
     events = _events(events, grammars)
+    events = _join_repeated_cycles(events)
     if cycle_starts is not None:
         events = _attach_cycle_starts(events, cycle_starts)
     if safepoint_starts is not None:
@@ -164,6 +165,33 @@ def _events(events: pl.DataFrame, grammars: GrammarSet) -> pl.DataFrame:
             (pl.col("time") - pl.duration(milliseconds=(duration_s * 1000).round(0).cast(pl.Int64))).alias(model.TIME)
         )
     return events.with_columns(exprs)
+
+
+def _join_repeated_cycles(events: pl.DataFrame) -> pl.DataFrame:
+    """One GC id is one collection: a concurrent rule that reads several lines of one GC id
+    (Shenandoah prints "Concurrent cleanup 16M->16M(64M)" after marking and "Concurrent cleanup
+    18M->2M(64M)" at the end of the cycle) yields one event. The last line ends it (heap after,
+    capacity, its place in the log); the first gives the heap before and, when the lines are
+    timed, the start."""
+    if model.GC_ID not in events.columns:
+        return events
+    key = [model.RUN_ID, model.GC_ID, RULE, model.NAME]
+    is_cycle = (pl.col(model.CATEGORY) == model.CONCURRENT) & pl.col(model.GC_ID).is_not_null()
+    cycles = events.filter(is_cycle)
+    if not cycles.height or cycles.height == cycles.select(key).unique().height:
+        return events
+    first = [c for c in (model.HEAP_BEFORE_BYTES,) if c in cycles.columns]
+    aggregates = [pl.all().exclude(*key, *first).last(), *[pl.col(c).first() for c in first]]
+    if model.DURATION_MS in cycles.columns and model.UPTIME_S in cycles.columns:
+        # timed lines: from the start of the first to the end of the last
+        timed = pl.col(model.DURATION_MS).last().is_not_null()
+        end_s = (pl.col(model.UPTIME_S) + pl.col(model.DURATION_MS) / 1000.0).last()
+        start_s = pl.when(timed).then(pl.col(model.UPTIME_S).first()).otherwise(pl.col(model.UPTIME_S).last())
+        aggregates[0] = pl.all().exclude(*key, *first, model.DURATION_MS, model.UPTIME_S).last()
+        aggregates += [start_s.alias(model.UPTIME_S),
+                       pl.when(timed).then((end_s - pl.col(model.UPTIME_S).first()) * 1000.0).alias(model.DURATION_MS)]
+    joined = cycles.sort(ORDER).group_by(key, maintain_order=True).agg(aggregates)
+    return pl.concat([events.filter(~is_cycle), joined.select(cycles.columns)], how="vertical_relaxed")
 
 
 def _attach_cycle_starts(events: pl.DataFrame, starts: pl.DataFrame) -> pl.DataFrame:
