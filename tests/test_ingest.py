@@ -9,6 +9,7 @@ from __future__ import annotations
 import gzip
 import json
 import random
+import re
 import shutil
 import subprocess
 import sys
@@ -283,3 +284,17 @@ def test_copy_of_sample_keeps_its_name_in_source_file(tmp_path: Path):
     shutil.copy(G1_GCSTAR, copy)
     files = read_events([copy]).events.get_column(model.SOURCE_FILE).unique().to_list()
     assert files == [str(copy)]
+
+
+@pytest.mark.parametrize(("log", "field", "position"), [
+    ("g1-gcstar-utctime-uptimemillis-pid-tid-level-tags.log", "pid", 2),
+    ("g1-gcstar-time-uptimenanos-timemillis-hostname-tags.log", "hostname", 3),
+])
+def test_the_run_names_its_host_and_pid_when_the_log_decorates_with_them(log: str, field: str, position: int):
+    path = JDK17 / log
+    first = path.read_text().splitlines()[0]
+    expected = re.findall(r"\[([^\]]*)\]", first)[position]
+    run = read_events([path]).runs[0]
+    assert str(run[field]) == expected
+    other = "hostname" if field == "pid" else "pid"
+    assert run[other] is None  # not decorated: unknown, never guessed

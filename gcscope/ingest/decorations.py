@@ -64,10 +64,13 @@ class Decorations:
                 return name
         return None
 
-    def prefix_regex(self, tags: tuple[str, ...] | None = None, capture: bool = True) -> str:
+    def prefix_regex(self, tags: tuple[str, ...] | None = None, capture: bool = True,
+                     identity: bool = False) -> str:
         """Regex for the decorations of a line, anchored at the start of the line.
 
-        With `capture`, the uptime and time decorators are named groups `_uptime`/`_time`.
+        With `capture`, the uptime and time decorators are named groups `_uptime`/`_time`;
+        with `identity` too, hostname and pid are `_hostname`/`_pid` (the run's start-up lines
+        read them: they say which JVM on which host wrote the run).
         `tags` restricts the tags decorator to these alternatives (ignored without tags).
         """
         parts = ["^"]
@@ -79,6 +82,8 @@ class Decorations:
                 content = f"(?P<_uptime>{content})"
             elif capture and name == self.time_field:
                 content = f"(?P<_time>{content})"
+            elif capture and identity and name in ("hostname", "pid"):
+                content = f"(?P<_{name}>{content})"
             parts.append(r"\[" + content + r"\]")
         if self.fields:
             parts.append(" ?")

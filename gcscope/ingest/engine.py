@@ -89,7 +89,8 @@ class Plan:
     extractors: tuple[Extractor, ...]
 
     def full_regex(self, rule: CompiledRule, capture: bool = True) -> str:
-        prefix = self.decorations.prefix_regex(rule.tags, capture=capture)
+        identity = capture and rule.yields == "init"
+        prefix = self.decorations.prefix_regex(rule.tags, capture=capture, identity=identity)
         return f"{prefix}(?:{rule.body_regex})$"
 
 
@@ -234,6 +235,10 @@ def _convert(found: pl.DataFrame, rule: CompiledRule, decorations: Decorations) 
         exprs.append(uptime_seconds(decorations.uptime_field).alias("uptime_s"))
     if decorations.time_field and "_time" in found.columns:
         exprs.append(wall_time(decorations.time_field).alias("time"))
+    if "_hostname" in found.columns:
+        exprs.append(pl.col("_hostname").str.strip_chars().alias("hostname"))
+    if "_pid" in found.columns:
+        exprs.append(pl.col("_pid").str.extract(r"(\d+)", 1).cast(pl.Int64).alias("pid"))
     for name, conversion in rule.fields:
         exprs.append(convert(name, conversion).alias(name))
     for name, value in rule.constants:
