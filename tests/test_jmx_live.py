@@ -22,7 +22,7 @@ if jmx_support.JAVA is None or jmx_support.JAVAC is None:
 
 from gcscope.jmx import notifications
 from gcscope.jmx.connect import Credentials, connect, parse_target
-from gcscope.jmx.poll import discover, poll
+from gcscope.jmx.poll import SLOW_EVERY, discover, poll
 
 HEAP = ("eden", "survivor", "old", "heap", "young")
 # collector → (JVM flags, java, expected heap pool categories, family)
@@ -100,6 +100,37 @@ def test_pools_are_categorised_and_notifications_match_count_deltas(targets, nam
                 assert row.get(model.HEAP_AFTER_BYTES) is None
             else:
                 assert row[model.HEAP_AFTER_BYTES] > 0 and row[model.HEAP_COMMITTED_BYTES] > 0
+    finally:
+        conn.close()
+
+
+def test_estimated_uptime_lies_between_real_reads_and_slow_pools_are_read_again(targets):
+    """Between two reads of the uptime (every SLOW_EVERY-th poll) the poll estimates it from our
+    clock: never before a real read taken just before the poll, never later than one taken just
+    after plus the delay of the poll that read it."""
+    conn = connect(parse_target(targets["G1"].address), connect_timeout_s=20)
+    try:
+        beans = discover(conn)
+        server, runtime = conn.server, beans.runtime_object
+
+        def real_uptime() -> float:
+            return int(conn.call(lambda: server.getAttribute(runtime, "Uptime"))) / 1000.0
+
+        first = poll(conn, beans)
+        assert first.stale_pools == frozenset()
+        slow = {p for p in beans.pool_names if p.startswith(("CodeHeap", "Compressed"))}
+        assert len(slow) >= 2
+        for _ in range(1, SLOW_EVERY):
+            time.sleep(0.05)
+            before = real_uptime()
+            polled = poll(conn, beans)
+            after = real_uptime()
+            assert polled.stale_pools == slow
+            assert before - 0.002 <= polled.uptime_s <= after + first.latency_ms / 1000 + 0.002
+        again = poll(conn, beans)
+        assert again.stale_pools == frozenset()
+        for row in again.pools:  # read afresh: real figures for every pool
+            assert row[model.USED_BYTES] is not None and row[model.COMMITTED_BYTES] > 0
     finally:
         conn.close()
 

@@ -5,7 +5,8 @@ Format: JSON lines, one record per line, each with `rec` naming its type:
     {"rec": "header", "format": "gcscope-recording", "version": 1, "created": ISO}
     {"rec": "run", "run_id": 0, "target": "...", "source": "jmx"|"hsperfdata", <RUN_META…>}
     {"rec": "poll", "run_id": 0, "uptime_s": 1.2, "time": ISO,
-        "pools": [[pool, pool_category, used_bytes, committed_bytes, max_bytes], …],
+        "pools": [[pool, pool_category, used_bytes, committed_bytes, max_bytes], …]  (the pools
+            read by this poll: the code cache and compressed class space every 10th poll),
         "collectors": [[collector, category, collection_count, collection_time_ms], …]}
     {"rec": "gc", "run_id": 0, <EVENT_SCHEMA columns…>, "action": "...", "origin": "..."}
     {"rec": "gap", "run_id": 0, "collector": null|"...", "lost": N, "first_id", "last_id", "reason"}
@@ -111,6 +112,7 @@ class Recorder:
                         r[model.MAX_BYTES],
                     ]
                     for r in poll.pools
+                    if r[model.POOL] not in poll.stale_pools  # each figure once, when read
                 ],
                 "collectors": [
                     [

@@ -30,6 +30,9 @@ class Poll:
     latency_ms: float = 0.0
     last_cause: str | None = None
     extra: dict[str, Any] = field(default_factory=dict)
+    # pools not read by this poll, whose rows carry the figures of an earlier one (the JMX source
+    # reads the code cache and compressed class space every 10th poll only)
+    stale_pools: frozenset[str] = frozenset()
 
     def by_category(self) -> dict[str, dict[str, int | None]]:
         """used/committed/max summed per pool category (null when every pool lacks it)."""
