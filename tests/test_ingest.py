@@ -20,7 +20,7 @@ import polars as pl
 import pytest
 
 from gcscope import model
-from gcscope.ingest import read_events
+from gcscope.ingest import DETECT_BYTES, read_events
 from gcscope.ingest.decorations import DECORATORS, detect
 
 from .conftest import SAMPLE_LOGS
@@ -144,6 +144,25 @@ def test_a_restart_starts_a_new_run(tmp_path: Path):
         mine = result.events.filter(pl.col(model.RUN_ID) == run[model.RUN_ID])
         assert pause_counts(mine) == pause_counts(events)
         assert run["start_uptime_s"] < 1.0  # each timeline starts at its own JVM start
+
+
+def test_a_restart_with_another_collector_far_into_the_file_is_read_whole(tmp_path: Path):
+    """A JVM restarted with another collector after the part of the file used to detect its
+    format: the new collector's grammar joins from there, nothing of its run is lost."""
+    g1_runs = [JDK17 / n for n in ("g1-gcstar-steady.log", "g1-gcstar-leak.log", "g1-gcstar.log")]
+    parallel = JDK17 / "parallel-gcstar.log"
+    appended = tmp_path / "appended.log"
+    appended.write_bytes(b"".join(p.read_bytes() for p in g1_runs))
+    assert appended.stat().st_size > DETECT_BYTES  # the Parallel run starts past the detection head
+    appended.write_bytes(appended.read_bytes() + parallel.read_bytes())
+    result = read_events([appended])
+    assert [run["collector"] for run in result.runs] == ["G1", "G1", "G1", "Parallel"]
+    assert result.parse.coverage_pct == 100.0, [u.text for u in result.parse.unknown_examples]
+    last = result.events.filter(pl.col(model.RUN_ID) == result.runs[-1][model.RUN_ID])
+    alone = read_events([parallel]).events
+    assert pause_counts(last) == pause_counts(alone)
+    old_after = model.gen_col("old", "after_bytes")
+    assert last[old_after].to_list() == alone[old_after].to_list()  # per-generation figures too
 
 
 def test_separate_files_are_separate_runs():

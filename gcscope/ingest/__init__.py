@@ -136,6 +136,28 @@ def _choose_grammars(head: bytes, grammars: GrammarSet) -> tuple[str, ...]:
     return (*chosen, "common")
 
 
+def _collectors_started(chunk: bytes, grammars: GrammarSet, chosen: tuple[str, ...]) -> tuple[str, ...]:
+    """Collector grammars not yet `chosen` whose start line ("Using Shenandoah") is in `chunk`.
+
+    One scan for the start lines' common text (a restart is rare, so the lines found are few),
+    then the grammars' own `detect` literals on those lines only.
+    """
+    lines = []
+    for marker in (b"] Using ", b"\nUsing "):
+        at = chunk.find(marker)
+        while at >= 0:
+            end = chunk.find(b"\n", at + 1)
+            lines.append(chunk[at:end if end >= 0 else len(chunk)].decode("utf-8", "replace"))
+            at = chunk.find(marker, at + len(marker))
+    if not lines:
+        return ()
+    text = "\n".join(lines)
+    return tuple(
+        g.name for g in grammars.grammars
+        if g.name not in chosen and g.detect and any(d.startswith("Using ") and d in text for d in g.detect)
+    )
+
+
 _POOL = concurrent.futures.ThreadPoolExecutor(max_workers=2, thread_name_prefix="gcscope-chunk")
 
 
@@ -182,6 +204,11 @@ def _read_file(source: sources_mod.Source, grammars: GrammarSet, wanted: frozens
             plan = make_plan(decorations, grammars, names, wanted)
             report.decorations = decorations.fields
             report.grammars = names
+        # a JVM restarted in this file with another collector: add its grammar
+        added = _collectors_started(chunk, grammars, report.grammars)
+        if added:
+            report.grammars = (*added, *report.grammars)
+            plan = make_plan(decorations, grammars, report.grammars, wanted)
         pending.append(_POOL.submit(_run, chunk, plan, next_line))
         next_line += chunk.count(b"\n") + (0 if chunk.endswith(b"\n") else 1)
         last_chunk = chunk

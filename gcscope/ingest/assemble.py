@@ -348,7 +348,12 @@ def _regions_to_bytes(events: pl.DataFrame, runs: list[dict]) -> pl.DataFrame:
     size = pl.col(model.RUN_ID).replace_strict(
         {k: v for k, v in sizes.items() if v}, default=None, return_dtype=pl.Int64
     )
-    exprs = [(pl.col(c) * size).alias(c.removesuffix("_regions") + "_bytes") for c in region_columns]
+    exprs = []
+    for column in region_columns:
+        target = column.removesuffix("_regions") + "_bytes"
+        in_bytes = pl.col(column) * size
+        # runs of another collector in the same set (a restart) give the bytes themselves
+        exprs.append((pl.coalesce(target, in_bytes) if target in events.columns else in_bytes).alias(target))
     return events.with_columns(exprs).drop(region_columns)
 
 
