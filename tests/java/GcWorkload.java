@@ -1,3 +1,4 @@
+import java.io.File;
 import java.lang.management.GarbageCollectorMXBean;
 import java.lang.management.ManagementFactory;
 import java.lang.management.MemoryPoolMXBean;
@@ -28,6 +29,9 @@ import java.util.Random;
  *                                 larger than the heap; for collectors that never free memory
  *                                 (Epsilon), so the report can still be printed (default 0: off)
  *   --seed N                      random seed (default 42)
+ *   --stop-file F                 also stop (as at the end of --seconds) once file F exists,
+ *                                 checked every 100 ms: lets a caller run it until its log
+ *                                 holds enough evidence rather than for a fixed wall time
  * </pre>
  *
  * <p>Each "request" allocates about 16 KB of short-lived garbage and replaces one 1 KB entry of a
@@ -94,8 +98,16 @@ public final class GcWorkload {
         long end = start + (long) (seconds * 1e9);
         long nextHumongous = start;
         long nextSystemGc = start + 1_000_000_000L;
+        File stopFile = opts.containsKey("stop-file") ? new File(opts.get("stop-file")) : null;
+        long nextStopCheck = start;
         try {
             for (long now = start; now < end; now = System.nanoTime()) {
+                if (stopFile != null && now >= nextStopCheck) {
+                    if (stopFile.exists()) {
+                        break;
+                    }
+                    nextStopCheck = now + 100_000_000L;
+                }
                 if (mode.equals("oom")) {
                     leakFast(headroom);
                 } else {
