@@ -4,16 +4,18 @@ The same rule functions, thresholds and IDs as `gcscope check`, on the events of
 Trend rules (the leak verdict GCS001, metaspace growth GCS007) look at the whole run; the others
 at a trailing window (default 10 minutes), so that an alert can clear once the condition is
 over. Each alert is reported once when it starts and once when it clears; `--on-alert CMD` runs
-CMD with the alert as JSON on its standard input (on a thread of its own, bounded to 30 s, so a
-slow command never stalls the watch).
+CMD with the alert as JSON on its standard input (in order, one at a time, on a thread of its
+own, each bounded to 30 s, so a slow command never stalls the watch).
 """
 
 from __future__ import annotations
 
 import json
+import queue
 import subprocess
 import sys
 import threading
+import time
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -86,7 +88,8 @@ class AlertTracker:
         self.active: dict[tuple[str, int | None], Alert] = {}
         self.history: list[Alert] = []
         self.on_alert = on_alert
-        self._commands: list[threading.Thread] = []
+        self._pending: queue.Queue[str] = queue.Queue()
+        self._thread: threading.Thread | None = None
 
     def update(
         self, findings: list[dict[str, Any]], *, run_id: int | None, uptime_s: float | None
@@ -135,21 +138,29 @@ class AlertTracker:
         return self.update([], run_id=run_id, uptime_s=uptime_s)
 
     def _run_command(self, alert: Alert) -> None:
-        payload = json.dumps(alert.as_dict(), default=str)
-        command = self.on_alert
+        """Queue CMD for this alert: one thread runs them in order (a "cleared" never overtakes
+        its "started"), each bounded to 30 s, so a slow command never stalls the watch."""
+        if self._thread is None:
+            self._thread = threading.Thread(
+                target=self._command_loop, name="gcscope-on-alert", daemon=True
+            )
+            self._thread.start()
+        self._pending.put(json.dumps(alert.as_dict(), default=str))
 
-        def run() -> None:
+    def _command_loop(self) -> None:
+        while True:
+            payload = self._pending.get()
             try:
                 subprocess.run(
-                    command, shell=True, input=payload, text=True, timeout=30, check=False
+                    self.on_alert, shell=True, input=payload, text=True, timeout=30, check=False
                 )
             except (OSError, subprocess.SubprocessError) as exc:
                 print(f"gcscope: --on-alert command failed: {exc}", file=sys.stderr)
-
-        thread = threading.Thread(target=run, name="gcscope-on-alert", daemon=True)
-        thread.start()
-        self._commands.append(thread)
+            finally:
+                self._pending.task_done()
 
     def wait_for_commands(self, timeout_s: float = 5.0) -> None:
-        for thread in self._commands:
-            thread.join(timeout_s)
+        """Let queued commands finish, waiting at most timeout_s in all."""
+        deadline = time.monotonic() + timeout_s
+        while self._pending.unfinished_tasks and time.monotonic() < deadline:
+            time.sleep(0.05)

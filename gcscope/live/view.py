@@ -91,6 +91,7 @@ def render(watcher: Any, polled: Any):
     """The panel for the latest poll."""
     from rich.console import Group
     from rich.table import Table
+    from rich.text import Text
 
     run = watcher.run
     table = Table(
@@ -103,7 +104,7 @@ def render(watcher: Any, polled: Any):
     for row in polled.pools:
         limit = row[model.MAX_BYTES] or row[model.COMMITTED_BYTES]
         table.add_row(
-            row[model.POOL],
+            Text(row[model.POOL]),
             row[model.POOL_CATEGORY],
             _mb(row[model.USED_BYTES]),
             _mb(row[model.COMMITTED_BYTES]),
@@ -140,5 +141,6 @@ def render(watcher: Any, polled: Any):
     else:
         stats += "no pauses yet"
     active = [f"[{a.severity}] {a.id} {a.title}" for a in watcher.alerts.active.values()]
-    lines = [table, stats, "alerts: " + ("; ".join(active) if active else "none")]
-    return Group(*lines)
+    # plain Text: "[warning]" would otherwise be taken for rich markup and vanish
+    alerts = Text("alerts: " + ("; ".join(active) if active else "none"))
+    return Group(table, Text(stats), alerts)
