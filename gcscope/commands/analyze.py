@@ -109,6 +109,12 @@ def register(subparsers: Any) -> None:
     from gcscope.live.recording import add_recording_argument
 
     add_recording_argument(parser)
+    # --follow/--interval (a log being written) and --jobs (many log sets in parallel)
+    from gcscope.commands.analyze_follow import add_follow_arguments
+    from gcscope.commands.analyze_many import add_jobs_argument
+
+    add_follow_arguments(parser)
+    add_jobs_argument(parser)
     for extension in _extensions():
         if hasattr(extension, "add_analyze_arguments"):
             extension.add_analyze_arguments(parser)
@@ -178,11 +184,25 @@ def run(args: argparse.Namespace) -> int:
     for extension in _extensions():  # their option errors, before any log is read
         if hasattr(extension, "before_ingest"):
             extension.before_ingest(args)
+    from gcscope.commands.analyze_follow import reject_follow_options, run_follow
+
+    if getattr(args, "follow", False):  # a log being written (commands/analyze_follow.py)
+        return run_follow(args, finish)
+    reject_follow_options(args)
+    from gcscope.commands.analyze_many import run_many, wants_many
+
+    sets = wants_many(args)  # several JVMs' log sets: in parallel (commands/analyze_many.py)
+    if sets is not None:
+        return run_many(args, sets)
     # --recording PATH: live recordings join the logs' runs (issue 7, gcscope/live/recording.py)
     from gcscope.live.recording import ingest_with_recordings
 
     ingest = ingest_with_recordings(args, ingest_from_args)
-    result = analyze_ingested(ingest)
+    return finish(args, analyze_ingested(ingest), ingest)
+
+
+def finish(args: argparse.Namespace, result: Any, ingest: Any) -> int:
+    """The extensions' steps, the outputs and the exit status, for an analysed input."""
     statuses = [
         extension.after_analysis(args, result, ingest)
         for extension in _extensions()
