@@ -188,6 +188,49 @@ def test_leaking_target_raises_the_old_gen_alert_and_a_heap_dump(tmp_path):
     assert json.loads(analysed.stdout)["runs"][0]["pauses"]["count"] == run["pauses"]["count"]
 
 
+def test_a_log_and_a_recording_of_the_same_jvm_share_one_timeline(tmp_path):
+    """The MXBeans count uptime from when the JVM's management layer started, a little after
+    the log's origin: the recording is shifted onto the log's timeline, every collection on
+    its line in the log."""
+    from types import SimpleNamespace
+
+    import numpy as np
+
+    from gcscope.ingest import read_events
+    from gcscope.live.recording import ingest_with_recordings
+
+    log, record = tmp_path / "gc.log", tmp_path / "same.jsonl"
+    # a 4 MB young generation at 16 MB/s: several collections a second
+    target = start_target("-XX:+UseSerialGC", "-Xmn4m", f"-Xlog:gc*:file={log}")
+    try:
+        done = gcscope(
+            "watch", target.address, "--duration", "5s", "--interval", "0.5s",
+            "--record", str(record), timeout=120,
+        )  # fmt: skip
+    finally:
+        target.stop()
+    assert done.returncode == 0, done.stderr
+    ingest = ingest_with_recordings(
+        SimpleNamespace(logs=[str(log)], recording=[str(record)]), lambda a: read_events(a.logs)
+    )
+    log_run, rec_run = ingest.runs
+    assert rec_run["aligned_with_run"] == log_run[model.RUN_ID]
+    assert 0.0 <= rec_run["uptime_offset_s"] < 5.0
+    events = ingest.events
+    log_t = np.sort(events.filter(events[model.RUN_ID] == 0)[model.UPTIME_S].to_numpy())
+    rec = events.filter(
+        (events[model.RUN_ID] == 1) & events[model.HEAP_AFTER_BYTES].is_not_null()
+    )  # the notified collections (none filled in from counts at this rate)
+    assert rec.height >= 10 and rec_run["aligned_collections"] == rec.height
+    for t in rec[model.UPTIME_S].to_list():  # each on its own line of the log, within 10 ms
+        assert np.min(np.abs(log_t - t)) <= 0.010, t
+    analysed = gcscope("analyze", str(log), "--recording", str(record), "--json", timeout=120)
+    assert analysed.returncode == 0, analysed.stderr
+    runs = json.loads(analysed.stdout)["runs"]
+    assert len(runs) == 2 and runs[1]["pauses"]["count"] == rec.height
+    assert runs[0]["start_uptime_s"] <= runs[1]["start_uptime_s"] <= runs[0]["end_uptime_s"]
+
+
 def test_hsperfdata_source_needs_no_jvm_and_counts_collections():
     target = start_target("-XX:+UseParallelGC", jmx=False)
     try:

@@ -173,3 +173,17 @@ def test_analyze_command_reads_a_recording_with_a_log(tmp_path):
     doc = json.loads(done.stdout)
     assert doc["runs"][-1]["pauses"]["count"] == 5
     assert len(doc["runs"]) >= 2 and doc["parse"]["files"] == 2
+
+
+def test_uptime_offset_finds_the_shift_and_refuses_an_unrelated_jvm():
+    import numpy as np
+
+    from gcscope.live.recording import uptime_offset
+
+    rng = np.random.default_rng(7)
+    log_times = np.cumsum(1.0 + rng.uniform(-0.05, 0.05, 60))  # nearly periodic collections
+    rec_times = log_times[20:40] - 0.2173  # the management layer started 217 ms later
+    assert uptime_offset(log_times, rec_times) == (0.2173, 20)
+    other = np.sort(rng.uniform(20, 40, 20))  # another JVM's collections
+    assert uptime_offset(log_times, other) is None
+    assert uptime_offset(log_times, rec_times[:2]) is None  # too few to tell

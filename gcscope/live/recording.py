@@ -366,10 +366,12 @@ def ingest_with_recordings(args: Any, read_logs: Any) -> Any:
         return read_logs(args)
     frames, runs, per_file = [], [], []
     parse: dict[str, Any] = {"files": 0, "lines": 0, "unknown_lines": 0, "coverage_pct": 100.0}
+    n_log_runs = 0
     if logs:
         ingest = read_logs(args)
         frames.append(ingest.events)
         runs.extend(dict(r) for r in ingest.runs)
+        n_log_runs = len(runs)
         parse = ingest.parse.to_dict() if hasattr(ingest.parse, "to_dict") else dict(ingest.parse)
         per_file = list(parse.get("per_file") or [])
     for path in recordings:
@@ -399,4 +401,108 @@ def ingest_with_recordings(args: Any, read_logs: Any) -> Any:
     events = (
         pl.concat([model.conform_events(f) for f in frames]) if frames else model.empty_events()
     )
+    if n_log_runs and len(runs) > n_log_runs:
+        events = align_to_logs(events, runs, n_log_runs)
     return SimpleNamespace(events=events, runs=runs, parse=parse)
+
+
+# A log and a recording of the same JVM count uptime from different origins: the log from the
+# JVM's start, the MXBeans (GC notifications, the Uptime attribute) from when its management
+# layer started, measured 0.1-0.3 s later (more on a busy machine). A recording run is put on the
+# timeline of a log run when its collections fall on the log's, all shifted by one offset.
+ALIGN_MAX_OFFSET_S = 5.0  # the management layer starts this much after the JVM at most
+ALIGN_TOLERANCE_S = 0.010  # a collection matches when it falls within 10 ms after the shift
+ALIGN_MIN_MATCHES = 3
+ALIGN_MIN_SHARE = 0.6  # of the recording's collections inside the log's time span
+
+
+def _pause_times(events: Any, run_id: int) -> Any:
+    import numpy as np
+    import polars as pl
+
+    frame = events.filter(
+        (pl.col(model.RUN_ID) == run_id)
+        & (pl.col(model.CATEGORY) == model.PAUSE)
+        & pl.col(model.UPTIME_S).is_not_null()
+    )
+    return np.sort(frame[model.UPTIME_S].cast(pl.Float64).to_numpy())
+
+
+def _nearest_diffs(log_times: Any, shifted: Any) -> Any:
+    """For each shifted time, (nearest log time - it)."""
+    import numpy as np
+
+    at = np.clip(np.searchsorted(log_times, shifted), 1, len(log_times) - 1)
+    after, before = log_times[at] - shifted, log_times[at - 1] - shifted
+    return np.where(np.abs(after) <= np.abs(before), after, before)
+
+
+def uptime_offset(log_times: Any, rec_times: Any) -> tuple[float, int] | None:
+    """(offset to add to the recording's uptimes, collections matched), or None when the two do
+    not line up. Candidates: the differences between the first recorded collections and the log's
+    within [-0.5 s, ALIGN_MAX_OFFSET_S], the most frequent first; the one that matches the most
+    collections wins, the smallest on a tie (a periodic workload also lines up one period later,
+    but less well: its collections are never that regular)."""
+    import numpy as np
+
+    if len(log_times) < ALIGN_MIN_MATCHES or len(rec_times) < ALIGN_MIN_MATCHES:
+        return None
+    pairs = []
+    for r in rec_times[:20]:
+        lo, hi = np.searchsorted(log_times, [r - 0.5, r + ALIGN_MAX_OFFSET_S])
+        pairs.append(log_times[lo:hi] - r)
+    diffs = np.concatenate(pairs) if pairs else np.empty(0)
+    if diffs.size == 0:
+        return None
+    bins, counts = np.unique(np.round(diffs / ALIGN_TOLERANCE_S), return_counts=True)
+    candidates = bins[np.argsort(-counts, kind="stable")[:8]] * ALIGN_TOLERANCE_S
+    best: tuple[int, float, float] | None = None  # (-matches, |offset|, offset)
+    for candidate in candidates:
+        near = _nearest_diffs(log_times, rec_times + candidate)
+        matched = np.abs(near) <= ALIGN_TOLERANCE_S
+        if not matched.any():
+            continue
+        offset = float(candidate + np.median(near[matched]))
+        key = (-int(matched.sum()), abs(offset), offset)
+        if best is None or key < best:
+            best = key
+    if best is None:
+        return None
+    matches, offset = -best[0], best[2]
+    shifted = rec_times + offset
+    inside = (shifted >= log_times[0] - ALIGN_TOLERANCE_S) & (
+        shifted <= log_times[-1] + ALIGN_TOLERANCE_S
+    )
+    if matches < ALIGN_MIN_MATCHES or matches < ALIGN_MIN_SHARE * int(inside.sum()):
+        return None
+    return round(offset, 4), matches
+
+
+def align_to_logs(events: Any, runs: list[dict[str, Any]], n_log_runs: int) -> Any:
+    """Shift each recording run that is the same JVM as a log run onto that log's uptimes; its
+    meta says so (`aligned_with_run`, `uptime_offset_s`, `aligned_collections`)."""
+    import polars as pl
+
+    for meta in runs[n_log_runs:]:
+        rec_id = int(meta[model.RUN_ID])
+        rec_times = _pause_times(events, rec_id)
+        found = None
+        for log_meta in runs[:n_log_runs]:
+            log_id = int(log_meta[model.RUN_ID])
+            got = uptime_offset(_pause_times(events, log_id), rec_times)
+            if got is not None and (found is None or got[1] > found[2]):
+                found = (log_id, got[0], got[1])
+        if found is None:
+            continue
+        log_id, offset, matches = found
+        events = events.with_columns(
+            pl.when(pl.col(model.RUN_ID) == rec_id)
+            .then(pl.col(model.UPTIME_S) + offset)
+            .otherwise(pl.col(model.UPTIME_S))
+            .alias(model.UPTIME_S)
+        )
+        for key in ("start_uptime_s", "end_uptime_s"):
+            if meta.get(key) is not None:
+                meta[key] = round(meta[key] + offset, 4)
+        meta.update(aligned_with_run=log_id, uptime_offset_s=offset, aligned_collections=matches)
+    return events
