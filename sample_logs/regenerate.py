@@ -127,6 +127,8 @@ RUNS: list[Run] = [
     Run("jdk17/g1-gcstar-humongous.log", "17", H64 + G1,
         wl(10, 100, "humongous", "--humongous-bytes", "2097152", "--humongous-every-ms", "50"),
         note="2 MB arrays with 1 MB regions"),
+    Run("jdk17/g1-gcstar-classes.log", "17", H64 + G1, wl(20, 50, "classes"),
+        note="class-loader leak: a new loader defines a class every 2 ms and is kept (metaspace grows)"),
     Run("jdk17/g1-gcstar-oom.log", "17", H64 + G1, wl(60, 50, "oom"), expect_exit=3,
         note="dies with OutOfMemoryError (caught, exit code 3)"),
     # steady vs. leak, same allocation rate; leak keeps 128 bytes per request
@@ -180,6 +182,20 @@ RUNS: list[Run] = [
     Run("jdk25/shenandoah-generational-gcstar.log", "25", H64 + SHEN_GEN, wl(8, 200),
         note="no -XX:+UnlockExperimentalVMOptions needed on 25"),
     Run("jdk25/g1-gcstar-safepoint.log", "25", H64 + G1, wl(10, 200), xlog="gc*,safepoint"),
+    # Shenandoah's last resort and generational Shenandoah's old and global cycles; an Epsilon heap
+    # that grows from -Xms to -Xmx before it runs out, System.gc() under Epsilon, -Xlog:gc only
+    Run("jdk25/shenandoah-gcstar-oom.log", "25", H64 + SHEN, wl(60, 50, "oom"), expect_exit=3,
+        note="degenerated GCs, full GC, then OutOfMemoryError (caught, exit code 3)"),
+    Run("jdk25/shenandoah-generational-gcstar-leak.log", "25", H64 + SHEN_GEN, wl(8, 200, "leak", *LEAK_ARGS),
+        note="the leak fills the old generation: old marking after young cycles"),
+    Run("jdk25/epsilon-gcstar-oom.log", "25", ["-Xms16m", "-Xmx128m", "-XX:-ExitOnOutOfMemoryError"] + EPSILON,
+        wl(60, 50, "oom", "--oom-headroom-mb", "4"), expect_exit=3,
+        note="the heap grows from 16 MB until it runs out (see the JDK 17 Epsilon run)"),
+    Run("jdk21/epsilon-gc.log", "21", ["-Xms16m", "-Xmx128m", "-XX:-ExitOnOutOfMemoryError"] + EPSILON,
+        wl(60, 50, "oom", "--oom-headroom-mb", "4"), xlog="gc", expect_exit=3,
+        note="-Xlog:gc only"),
+    Run("jdk11/epsilon-gcstar-sysgc.log", "11", ["-Xms32m", "-Xmx256m"] + EPSILON, wl(2, 50, "sysgc"),
+        note="System.gc() every second: Epsilon ignores it and says so"),
 ]
 
 

@@ -233,6 +233,18 @@ def test_gcs007_fires_when_metaspace_keeps_growing():
     assert found["evidence"]["values"]["growth_pct"] == pytest.approx(43, abs=3)
 
 
+def test_gcs007_fires_on_a_real_class_loader_leak():
+    # A new class loader every 2 ms, each kept with its class: metaspace after GC only grows.
+    log = SAMPLE_LOGS / "jdk17" / "g1-gcstar-classes.log"
+    after_kb = [int(m[1]) for m in re.finditer(r"Metaspace: \d+K\(\d+K\)->(\d+)K", text(log))]
+    skip = len(after_kb) // 10  # the rule's warm-up: the first 10 % of the run
+    raw_growth_pct = (after_kb[-1] / after_kb[skip] - 1) * 100
+    assert raw_growth_pct > 100  # the log itself shows the leak
+    found = findings(log)["GCS007"]
+    assert found["evidence"]["values"]["growth_pct"] > 100
+    assert found["evidence"]["lines"]  # points at the log's own lines
+
+
 def test_gcs007_quiet_when_metaspace_levels_off():
     frame = _with_metaspace(
         heap_frame(lambda t: np.full_like(t, 30.0)), lambda t: np.minimum(20 + t / 2, 40)

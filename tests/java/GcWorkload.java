@@ -18,7 +18,10 @@ import java.util.Random;
  *
  * <pre>
  *   --seconds S                   run time in seconds (default 5)
- *   --mode M                      steady | leak | oom | humongous | sysgc (default steady)
+ *   --mode M                      steady | leak | oom | humongous | sysgc | classes
+ *                                 (default steady); classes: a class-loader leak, each
+ *                                 --classes-every-ms a new loader defines a class and is kept
+ *   --classes-every-ms T          classes mode: interval between class definitions (default 2)
  *   --alloc-mb-per-s R            approximate allocation rate target (default: unthrottled)
  *   --retain-bytes-per-request N  leak mode: bytes kept forever per request (default 512)
  *   --cache-mb C                  size of the bounded cache of retained objects (default 8)
@@ -88,7 +91,8 @@ public final class GcWorkload {
         long humongousBytes = longOpt("humongous-bytes", 1 << 20);
         long humongousEveryNs = longOpt("humongous-every-ms", 100) * 1_000_000L;
         long headroom = longOpt("oom-headroom-mb", 0) * 1024 * 1024;
-        if (!List.of("steady", "leak", "oom", "humongous", "sysgc").contains(mode)) {
+        long classesEveryNs = longOpt("classes-every-ms", 2) * 1_000_000L;
+        if (!List.of("steady", "leak", "oom", "humongous", "sysgc", "classes").contains(mode)) {
             System.err.println("unknown --mode " + mode);
             return 2;
         }
@@ -97,6 +101,7 @@ public final class GcWorkload {
         long start = System.nanoTime();
         long end = start + (long) (seconds * 1e9);
         long nextHumongous = start;
+        long nextClass = start;
         long nextSystemGc = start + 1_000_000_000L;
         File stopFile = opts.containsKey("stop-file") ? new File(opts.get("stop-file")) : null;
         long nextStopCheck = start;
@@ -120,6 +125,9 @@ public final class GcWorkload {
                     humongous[random.nextInt(humongous.length)] = new byte[(int) humongousBytes];
                     allocated += humongousBytes;
                     nextHumongous = now + humongousEveryNs;
+                } else if (mode.equals("classes") && now >= nextClass) {
+                    LEAKED_CLASSES.add(defineInNewLoader());
+                    nextClass = now + classesEveryNs;
                 } else if (mode.equals("sysgc") && now >= nextSystemGc) {
                     System.gc();
                     nextSystemGc += 1_000_000_000L;
@@ -151,6 +159,40 @@ public final class GcWorkload {
             allocated += CACHE_ENTRY_BYTES;
         }
         requests++;
+    }
+
+    private static final List<Class<?>> LEAKED_CLASSES = new ArrayList<>();
+
+    /** A class the classes mode defines again and again, each time in a loader of its own. */
+    public static final class Leaked {
+        public int value;
+    }
+
+    /** classes mode: define {@link Leaked} in a fresh loader; keeping the class keeps its
+     *  loader and its metadata, so metaspace only grows (a class-loader leak). */
+    private static Class<?> defineInNewLoader() {
+        final byte[] bytes;
+        try (java.io.InputStream in = GcWorkload.class.getResourceAsStream("GcWorkload$Leaked.class")) {
+            bytes = in.readAllBytes();
+        } catch (java.io.IOException e) {
+            throw new IllegalStateException(e);
+        }
+        // No parent but the bootstrap loader: the class is not found there, so this loader
+        // defines its own copy.
+        ClassLoader loader = new ClassLoader(null) {
+            @Override
+            protected Class<?> findClass(String name) throws ClassNotFoundException {
+                if (!name.equals("GcWorkload$Leaked")) {
+                    throw new ClassNotFoundException(name);
+                }
+                return defineClass(name, bytes, 0, bytes.length);
+            }
+        };
+        try {
+            return loader.loadClass("GcWorkload$Leaked");
+        } catch (ClassNotFoundException e) {
+            throw new IllegalStateException(e);
+        }
     }
 
     /** oom mode: keep 64 KB per step until the heap is exhausted. */
