@@ -50,15 +50,25 @@ def jmx_flags(
     auth: bool = False,
     password_file: str | None = None,
     access_file: str | None = None,
+    keystore: str | None = None,
+    keystore_password: str | None = None,
 ) -> list[str]:
+    """Remote JMX on 127.0.0.1:port; with a keystore, SSL on the registry and the connector."""
+    ssl = "true" if keystore else "false"
     flags = [
         f"-Dcom.sun.management.jmxremote.port={port}",
         f"-Dcom.sun.management.jmxremote.rmi.port={port}",
         f"-Dcom.sun.management.jmxremote.authenticate={'true' if auth else 'false'}",
-        "-Dcom.sun.management.jmxremote.ssl=false",
+        f"-Dcom.sun.management.jmxremote.ssl={ssl}",
+        f"-Dcom.sun.management.jmxremote.registry.ssl={ssl}",
         "-Dcom.sun.management.jmxremote.host=127.0.0.1",
         "-Djava.rmi.server.hostname=127.0.0.1",
     ]
+    if keystore:
+        flags += [
+            f"-Djavax.net.ssl.keyStore={keystore}",
+            f"-Djavax.net.ssl.keyStorePassword={keystore_password}",
+        ]
     if password_file:
         flags.append(f"-Dcom.sun.management.jmxremote.password.file={password_file}")
     if access_file:
@@ -139,6 +149,23 @@ def _wait_port(port: int, timeout_s: float) -> None:
                 return
         time.sleep(0.05)
     raise RuntimeError(f"JMX port {port} never opened")
+
+
+def make_keystores(directory: Path, password: str = "changeit") -> tuple[Path, Path]:
+    """A self-signed certificate for 127.0.0.1: (the target's keystore, a truststore with it)."""
+    keytool = shutil.which("keytool") or str(Path(JAVA).resolve().parent / "keytool")
+    keystore, cert, truststore = (directory / n for n in ("target.p12", "t.cer", "trust.p12"))
+    common = ["-storetype", "PKCS12", "-storepass", password]
+    for args in (
+        ["-genkeypair", "-alias", "target", "-keyalg", "RSA", "-keysize", "2048",
+         "-keystore", keystore, "-dname", "CN=127.0.0.1", "-ext", "san=ip:127.0.0.1",
+         "-validity", "2", *common],
+        ["-exportcert", "-alias", "target", "-keystore", keystore, "-file", cert, *common],
+        ["-importcert", "-noprompt", "-alias", "target", "-file", cert, "-keystore", truststore,
+         *common],
+    ):  # fmt: skip
+        subprocess.run([keytool, *map(str, args)], check=True, capture_output=True, timeout=60)
+    return keystore, truststore
 
 
 def gcscope(

@@ -40,6 +40,39 @@ def test_port_that_accepts_and_never_answers_fails_within_the_connect_timeout():
     assert "Traceback" not in done.stderr
 
 
+def test_ssl_target_with_its_truststore_and_clear_messages_without(tmp_path):
+    keystore, truststore = jmx_support.make_keystores(tmp_path)
+    target = start_target(
+        "-XX:+UseSerialGC", extra_jmx={"keystore": str(keystore), "keystore_password": "changeit"}
+    )
+    try:
+        trusted = gcscope(
+            "watch", target.address, "--ssl", "--truststore", str(truststore),
+            "--duration", "2s", "--interval", "0.5s", "--json",
+            env={"GCSCOPE_TRUSTSTORE_PASSWORD": "changeit"}, timeout=120,
+        )  # fmt: skip
+        untrusted = gcscope(
+            "watch", target.address, "--ssl", "--connect-timeout", "5s", timeout=120
+        )
+        plain = gcscope("watch", target.address, "--connect-timeout", "5s", timeout=120)
+    finally:
+        target.stop()
+    assert trusted.returncode == 0, trusted.stderr
+    assert json.loads(trusted.stdout)["watch"]["polls"] >= 2
+    assert "changeit" not in trusted.stdout + trusted.stderr
+    assert untrusted.returncode == 4
+    assert untrusted.stderr.strip() == (
+        f"gcscope: error: cannot connect to {target.address}: SSL handshake failed (the target's "
+        "certificate is not trusted: give its truststore with --truststore)"
+    )
+    assert plain.returncode == 4
+    assert plain.stderr.strip() == (
+        f"gcscope: error: cannot connect to {target.address}: something answers there, but not "
+        "plain RMI: if the target's registry uses SSL "
+        "(com.sun.management.jmxremote.registry.ssl=true) add --ssl"
+    )
+
+
 def test_missing_pid_exits_4_with_a_clear_message():
     done = gcscope("watch", "999999999", timeout=60)
     assert done.returncode == 4

@@ -158,6 +158,11 @@ def describe_java_error(exc: BaseException) -> str:
             "SSL handshake failed (the target's certificate is not trusted: give its "
             "truststore with --truststore)"
         )
+    if "non-JRMP server" in text:
+        return (
+            "something answers there, but not plain RMI: if the target's registry uses SSL "
+            "(com.sun.management.jmxremote.registry.ssl=true) add --ssl"
+        )
     if "ConnectException" in names and "refused" in text.lower():
         return "connection refused (no JMX agent listening there)"
     if "SocketTimeoutException" in names or "Read timed out" in text:
