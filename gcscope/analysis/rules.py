@@ -43,6 +43,7 @@ from gcscope.model import (
     UPTIME_S,
     gen_col,
 )
+from gcscope.units import duration_text
 
 EXAMPLE_LINES = 5
 HUMONGOUS_AFTER_BYTES = gen_col("humongous", "after_bytes")
@@ -176,7 +177,7 @@ def memory_leak(ctx: RunContext, params: Mapping[str, Any]) -> list[Hit]:
     elif eta < 1:
         when = "; the heap is already full"
     else:
-        when = f"; at this rate the heap is full in about {_duration(eta)}"
+        when = f"; at this rate the heap is full in about {duration_text(eta)}"
     verdict = "" if leak["verdict"] == "leak" else "Suspected (not conclusive): "
     return [
         Hit(
@@ -197,16 +198,6 @@ def memory_leak(ctx: RunContext, params: Mapping[str, Any]) -> list[Hit]:
             severity=None if leak["verdict"] == "leak" else "warning",
         )
     ]
-
-
-def _duration(seconds: float) -> str:
-    if seconds < 120:
-        return f"{seconds:.0f} s"
-    if seconds < 7200:
-        return f"{seconds / 60:.0f} min"
-    if seconds < 172800:
-        return f"{seconds / 3600:.1f} h"
-    return f"{seconds / 86400:.1f} days"
 
 
 @rule("GCS002")

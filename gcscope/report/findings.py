@@ -12,6 +12,8 @@ from typing import Any
 from rich.console import Group
 from rich.text import Text
 
+from gcscope.units import duration_text
+
 SEVERITY_STYLE = {"error": "bold red", "warning": "yellow", "info": "cyan"}
 VERDICT_STYLE = {
     "leak": "bold red",
@@ -19,18 +21,6 @@ VERDICT_STYLE = {
     "healthy": "green",
     "insufficient_evidence": "dim",
 }
-
-
-def duration_text(seconds: float | None) -> str:
-    if seconds is None:
-        return "–"
-    if seconds < 120:
-        return f"{seconds:.0f} s"
-    if seconds < 7200:
-        return f"{seconds / 60:.0f} min"
-    if seconds < 172800:
-        return f"{seconds / 3600:.1f} h"
-    return f"{seconds / 86400:.1f} days"
 
 
 def leak_text(leak: Mapping[str, Any] | None) -> Text | None:
