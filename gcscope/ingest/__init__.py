@@ -27,10 +27,24 @@ from gcscope.ingest.engine import LINE, LINE_NO, lines_of, make_plan, run_chunk
 # What JDK 8 and earlier wrote (-XX:+PrintGCDetails): not unified logging.
 _LEGACY = re.compile(
     rb"^(?:\S+: )?\d+[.,]\d+: \[(?:GC|Full GC)|^\{Heap before GC invocations=|^CommandLine flags: "
-    rb"|\[(?:GC|Full GC) ?\(|\[GC pause \(",
+    rb"|\[(?:GC|Full GC) ?\(|\[GC pause \("
+    # -XX:+PrintGCApplicationConcurrentTime/StoppedTime behind a date or uptime stamp
+    rb"|^(?:\S+: ){1,2}(?:Application time|Total time for which application threads were stopped): \d"
+    # the exit heap printout of JDK 7 and earlier (a permanent generation)
+    rb"|^\s*(?:PSPermGen|concurrent-mark-sweep perm gen|compacting perm gen)\s+total ",
     re.MULTILINE,
 )
 DETECT_BYTES = 256 * 1024  # how much of a file's start is used to detect its format
+_BRACKET_LINE = re.compile(rb"^\[", re.MULTILINE)
+
+
+def is_legacy(head: bytes, decorations: Decorations) -> bool:
+    """JDK 8 and earlier output, even when some of its lines start with `[` (e.g. `[PSYoungGen:
+    …]` continuations, read as a lone hostname decoration): legacy lines outnumber them."""
+    hits = len(_LEGACY.findall(head))
+    if not hits:
+        return False
+    return not decorations.fields or hits >= len(_BRACKET_LINE.findall(head))
 
 
 @dataclasses.dataclass
@@ -194,7 +208,7 @@ def _read_file(source: sources_mod.Source, grammars: GrammarSet, wanted: frozens
             _check_text(head, source.name)
             head_lines = head.decode("utf-8", "replace").splitlines()[:200]
             decorations = detect(head_lines)
-            if not decorations.fields and _LEGACY.search(head):
+            if is_legacy(head, decorations):
                 raise UnsupportedFormatError(
                     "legacy format (JDK 8 and earlier, -XX:+PrintGCDetails): not supported yet; "
                     "gcscope reads unified logging (-Xlog:gc*, JDK 9+)",

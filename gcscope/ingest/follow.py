@@ -30,7 +30,6 @@ from gcscope.grammar.compile import GrammarSet, load_grammars
 # The per-file steps of gcscope.ingest (format checks, grammar choice, run end) are reused as
 # they are, so that a followed log is read exactly like the same file given to read_events.
 from gcscope.ingest import (
-    _LEGACY,
     DETECT_BYTES,
     FileReport,
     IngestResult,
@@ -40,6 +39,7 @@ from gcscope.ingest import (
     _choose_grammars,
     _explain,
     _last_uptime,
+    is_legacy,
 )
 from gcscope.ingest.assemble import FILE_IDX, assemble
 from gcscope.ingest.decorations import Decorations, detect
@@ -346,7 +346,7 @@ class IncrementalIngest:
         head = data[:DETECT_BYTES]
         _check_text(head, name)
         decorations = detect(head.decode("utf-8", "replace").splitlines()[:200])
-        if not decorations.fields and _LEGACY.search(head):
+        if is_legacy(head, decorations):
             raise UnsupportedFormatError(
                 "legacy format (JDK 8 and earlier, -XX:+PrintGCDetails): not supported yet; "
                 "gcscope reads unified logging (-Xlog:gc*, JDK 9+)",
