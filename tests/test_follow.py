@@ -312,3 +312,22 @@ def test_follow_usage_errors(argv, status, message, capsys):
     err = capsys.readouterr().err
     assert message in err
     assert "Traceback" not in err
+
+
+def test_readme_documents_every_analyze_option():
+    """Each option of `gcscope analyze` (those of follow and jobs included) is in the README."""
+    from gcscope.cli import build_parser
+
+    parser = build_parser()
+    subparsers = next(a for a in parser._actions if a.__class__.__name__ == "_SubParsersAction")
+    analyze = subparsers.choices["analyze"]
+    options = [s for a in analyze._actions for s in a.option_strings if s.startswith("--") and s != "--help"]
+    assert {"--follow", "--interval", "--duration", "--jobs"} <= set(options)
+    readme = (ROOT / "README.md").read_text()
+    table = readme[readme.index("## gcscope analyze"):readme.index("### JSON output")]
+    for option in ("--follow", "--interval S", "--duration D", "--jobs N"):
+        assert f"| `{option}` |" in table, option
+    assert [o for o in options if f"`{o}" not in readme] == []
+    section = readme[readme.index("## Robustness and large inputs"):]
+    for status in ("130", "exits with 130", "`--duration D`"):
+        assert status in section
