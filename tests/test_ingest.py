@@ -35,7 +35,7 @@ COUNTED_LOGS = sample_logs(with_mxbeans=True)
 @pytest.mark.parametrize("log", COUNTED_LOGS, ids=[f"{p.parent.name}/{p.name}" for p in COUNTED_LOGS])
 def test_pause_counts_equal_the_jvms_own_counts(log: Path):
     result = read_events([log])
-    assert_counts_equal(result.events, bean_counts(log))
+    assert_counts_equal(result.events, bean_counts(log), log)
     assert result.parse.coverage_pct == 100.0, [u.text for u in result.parse.unknown_examples]
 
 

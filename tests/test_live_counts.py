@@ -40,4 +40,4 @@ def test_pause_counts_equal_mxbean_counts_of_a_live_jvm(jdk: str, name: str, tmp
     assert result.parse.coverage_pct == 100.0, [u.text for u in result.parse.unknown_examples]
     assert result.runs[0]["collector"] == spec["collector"]
     assert sum(beans.values()) > 5, beans  # the run really collected
-    assert_counts_equal(result.events, beans)
+    assert_counts_equal(result.events, beans, log)

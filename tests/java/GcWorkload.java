@@ -140,9 +140,21 @@ public final class GcWorkload {
             exitCode = 3;
         }
 
-        // Stop allocating, let concurrent collectors finish their cycle, then read the counters.
+        // Stop allocating and let the collectors settle before reading the counters: concurrent
+        // ones (ZGC, Shenandoah) go on starting cycles for a while on the allocation rate they
+        // measured, and a cycle running at the read would be in the log but not in the counts.
+        // Read them once they have not moved for 500 ms (waiting 10 s at most).
         Thread.sleep(200);
-        System.out.println("GCSCOPE-MXBEANS " + mxbeansJson());
+        String beans = mxbeansJson();
+        for (int settle = 0; settle < 20; settle++) {
+            Thread.sleep(500);
+            String again = mxbeansJson();
+            if (again.equals(beans)) {
+                break;
+            }
+            beans = again;
+        }
+        System.out.println("GCSCOPE-MXBEANS " + beans);
         System.out.println("GCSCOPE-POOLS " + poolsJson());
         return exitCode;
     }
