@@ -187,3 +187,22 @@ def test_uptime_offset_finds_the_shift_and_refuses_an_unrelated_jvm():
     other = np.sort(rng.uniform(20, 40, 20))  # another JVM's collections
     assert uptime_offset(log_times, other) is None
     assert uptime_offset(log_times, rec_times[:2]) is None  # too few to tell
+
+
+def test_a_recordings_pool_samples_reach_the_saved_result_and_its_pools_chart(tmp_path):
+    import polars as pl
+
+    from tests.jmx_support import gcscope
+
+    path = tmp_path / "r.jsonl"
+    write_run(path, pid=1)
+    write_run(path, pid=2)  # a second run: its samples keep their own run id
+    saved = tmp_path / "out.json"
+    done = gcscope("analyze", "--recording", str(path), "--save", str(saved), timeout=120)
+    assert done.returncode == 0, done.stderr
+    samples = pl.read_parquet(tmp_path / "out.samples.parquet")
+    assert samples.height == 20 and sorted(samples[model.RUN_ID].unique().to_list()) == [0, 1]
+    charts = tmp_path / "charts"
+    done = gcscope("report", str(saved), "--png", str(charts), timeout=120)
+    assert done.returncode == 0, done.stderr
+    assert any("pools" in p.name for p in charts.glob("*.png")), sorted(charts.iterdir())

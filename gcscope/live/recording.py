@@ -364,7 +364,7 @@ def ingest_with_recordings(args: Any, read_logs: Any) -> Any:
 
             raise UsageError("give at least one LOG (or --recording PATH)")
         return read_logs(args)
-    frames, runs, per_file = [], [], []
+    frames, runs, per_file, sample_frames = [], [], [], []
     parse: dict[str, Any] = {"files": 0, "lines": 0, "unknown_lines": 0, "coverage_pct": 100.0}
     n_log_runs = 0
     if logs:
@@ -388,6 +388,14 @@ def ingest_with_recordings(args: Any, read_logs: Any) -> Any:
                     )
                 )
             )
+        if replay.samples.height:  # the pools chart of the reports draws them
+            sample_frames.append(
+                replay.samples.with_columns(
+                    pl.col(model.RUN_ID).replace_strict(
+                        mapping, default=None, return_dtype=model.SAMPLE_SCHEMA[model.RUN_ID]
+                    )
+                )
+            )
         per_file.append(
             {"file": path, "lines": replay.lines, "unknown_lines": 0, "coverage_pct": 100.0}
         )
@@ -401,9 +409,10 @@ def ingest_with_recordings(args: Any, read_logs: Any) -> Any:
     events = (
         pl.concat([model.conform_events(f) for f in frames]) if frames else model.empty_events()
     )
+    samples = pl.concat(sample_frames) if sample_frames else None
     if n_log_runs and len(runs) > n_log_runs:
-        events = align_to_logs(events, runs, n_log_runs)
-    return SimpleNamespace(events=events, runs=runs, parse=parse)
+        events, samples = align_to_logs(events, runs, n_log_runs, samples)
+    return SimpleNamespace(events=events, runs=runs, parse=parse, samples=samples)
 
 
 # A log and a recording of the same JVM count uptime from different origins: the log from the
@@ -478,9 +487,12 @@ def uptime_offset(log_times: Any, rec_times: Any) -> tuple[float, int] | None:
     return round(offset, 4), matches
 
 
-def align_to_logs(events: Any, runs: list[dict[str, Any]], n_log_runs: int) -> Any:
-    """Shift each recording run that is the same JVM as a log run onto that log's uptimes; its
-    meta says so (`aligned_with_run`, `uptime_offset_s`, `aligned_collections`)."""
+def align_to_logs(
+    events: Any, runs: list[dict[str, Any]], n_log_runs: int, samples: Any = None
+) -> tuple[Any, Any]:
+    """Shift each recording run that is the same JVM as a log run onto that log's uptimes (its
+    events and samples); its meta says so (`aligned_with_run`, `uptime_offset_s`,
+    `aligned_collections`)."""
     import polars as pl
 
     for meta in runs[n_log_runs:]:
@@ -495,14 +507,17 @@ def align_to_logs(events: Any, runs: list[dict[str, Any]], n_log_runs: int) -> A
         if found is None:
             continue
         log_id, offset, matches = found
-        events = events.with_columns(
+        shift = (
             pl.when(pl.col(model.RUN_ID) == rec_id)
             .then(pl.col(model.UPTIME_S) + offset)
             .otherwise(pl.col(model.UPTIME_S))
             .alias(model.UPTIME_S)
         )
+        events = events.with_columns(shift)
+        if samples is not None:
+            samples = samples.with_columns(shift)
         for key in ("start_uptime_s", "end_uptime_s"):
             if meta.get(key) is not None:
                 meta[key] = round(meta[key] + offset, 4)
         meta.update(aligned_with_run=log_id, uptime_offset_s=offset, aligned_collections=matches)
-    return events
+    return events, samples
