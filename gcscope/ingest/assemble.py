@@ -186,10 +186,10 @@ def _join_repeated_cycles(events: pl.DataFrame) -> pl.DataFrame:
         # timed lines: from the start of the first to the end of the last
         timed = pl.col(model.DURATION_MS).last().is_not_null()
         end_s = (pl.col(model.UPTIME_S) + pl.col(model.DURATION_MS) / 1000.0).last()
-        start_s = pl.when(timed).then(pl.col(model.UPTIME_S).first()).otherwise(pl.col(model.UPTIME_S).last())
-        aggregates[0] = pl.all().exclude(*key, *first, model.DURATION_MS, model.UPTIME_S).last()
-        aggregates += [start_s.alias(model.UPTIME_S),
-                       pl.when(timed).then((end_s - pl.col(model.UPTIME_S).first()) * 1000.0).alias(model.DURATION_MS)]
+        starts = [c for c in (model.UPTIME_S, model.TIME) if c in cycles.columns]
+        aggregates[0] = pl.all().exclude(*key, *first, model.DURATION_MS, *starts).last()
+        aggregates += [pl.when(timed).then(pl.col(c).first()).otherwise(pl.col(c).last()).alias(c) for c in starts]
+        aggregates.append(pl.when(timed).then((end_s - pl.col(model.UPTIME_S).first()) * 1000.0).alias(model.DURATION_MS))
     joined = cycles.sort(ORDER).group_by(key, maintain_order=True).agg(aggregates)
     return pl.concat([events.filter(~is_cycle), joined.select(cycles.columns)], how="vertical_relaxed")
 
