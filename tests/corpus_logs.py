@@ -152,9 +152,11 @@ def zgc_pauses(*, minor: bool) -> Callable[..., int | tuple[int, int]]:
 
 # What each GarbageCollectorMXBean counts, as a count over gcscope's events. G1 remark and
 # cleanup pauses have a bean of their own only from JDK 21 on. ZGC's beans (zServiceability.cpp):
-# JDK 11-15 has one, "ZGC", that counts a collection at the end of its Pause Relocate Start (its
-# time is pause time); JDK 16+ splits "ZGC Cycles" (collections, concurrent time) from "ZGC
-# Pauses"; generational ZGC has "ZGC Minor/Major Cycles" and "ZGC Minor/Major Pauses".
+# JDK 11-16 have one, "ZGC", that counts a collection at the end of its Pause Relocate Start (its
+# time is pause time; JDK 15-16 count it at the end of the collection instead, JDK-8240679, the
+# same number once the collection is over); JDK 17 splits "ZGC Cycles" (collections, concurrent
+# time) from "ZGC Pauses" (JDK-8265136); generational ZGC has "ZGC Minor/Major Cycles" and "ZGC
+# Minor/Major Pauses".
 BEAN_PAUSES: dict[str, Callable[..., int | tuple[int, int]]] = {
     "G1 Young Generation": of_kinds("young", "mixed"),
     "G1 Old Generation": of_kinds("full"),
