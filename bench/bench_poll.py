@@ -2,7 +2,8 @@
 
 Starts a small target JVM (tests/java/JmxTarget.java, G1, 16 MB/s of garbage) with remote JMX on
 127.0.0.1, then measures in this process (CPU = this process, its in-process JVM included):
-  1. raw JMX polls (all pools + collectors, bulk getAttributes) at --interval;
+  1. raw JMX polls (pools + collectors, bulk getAttributes; code cache, compressed class space
+     and uptime every 10th poll) at --interval;
   2. the whole `gcscope watch` loop (poll, notifications, rules, recording) for --seconds;
   3. hsperfdata reads of the same target (no JVM involved).
 Targets: median ≤ 5 ms, CPU < 2 % of one core.

@@ -139,6 +139,17 @@ def _counts(polled) -> dict[str, int]:
     return {r[model.COLLECTOR]: r[model.COLLECTION_COUNT] for r in polled.collectors}
 
 
+def test_a_full_service_url_reaches_the_same_jvm(targets):
+    target = targets["Serial"]
+    url = f"service:jmx:rmi:///jndi/rmi://{target.address}/jmxrmi"
+    conn = connect(parse_target(url), connect_timeout_s=20)
+    try:
+        assert conn.pid == target.pid
+        assert "Tenured Gen" in discover(conn).pool_names
+    finally:
+        conn.close()
+
+
 def test_connection_refused_is_fast_and_clear():
     port = jmx_support.free_port()  # nothing listens there
     started = time.monotonic()
