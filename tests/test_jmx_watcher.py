@@ -8,6 +8,7 @@ import argparse
 import io
 import json
 import queue
+import re
 import sys
 from datetime import UTC, datetime
 from types import SimpleNamespace
@@ -399,3 +400,26 @@ def test_rich_view_prints_event_lines_above_the_panel():
 def test_inbox_is_a_plain_queue():
     """Listener callbacks only enqueue (a slow handler would stall the target's sender)."""
     assert isinstance(notifications.Subscription(conn=None).inbox, queue.SimpleQueue)
+
+
+def test_every_watch_and_histo_option_is_documented_in_the_readme():
+    from pathlib import Path
+
+    from gcscope.cli import build_parser
+
+    readme = (Path(__file__).resolve().parent.parent / "README.md").read_text(encoding="utf-8")
+    section = readme[readme.index("## Live JVMs") :]
+    section = section[: section.index("\n## ", 1)] if "\n## " in section[1:] else section
+    subparsers = next(
+        a for a in build_parser()._actions if isinstance(a, argparse._SubParsersAction)
+    )
+    missing = [
+        f"{command} {option}"
+        for command in ("watch", "histo")
+        for action in subparsers.choices[command]._actions
+        for option in action.option_strings
+        if option.startswith("--")
+        and option != "--help"
+        and not re.search(rf"(?<![\w-]){re.escape(option)}(?![\w-])", section)
+    ]
+    assert missing == []
