@@ -28,6 +28,9 @@ COLLECTORS: dict[str, tuple[str, ...]] = {
     "Serial": ("serial",),
     "ZGC": ("zgc",),
     "ZGC-gen": ("zgc",),
+    "Shenandoah": ("shenandoah",),
+    "CMS": ("cms",),
+    "Epsilon": ("epsilon",),
 }
 
 
@@ -39,6 +42,13 @@ LIVE_COLLECTORS: dict[str, dict] = {
     "Serial": {"flags": ["-XX:+UseSerialGC"], "collector": "Serial", "jdks": ("system", "jdk25")},
     # JDK 17: single-generation ZGC ("ZGC Cycles"/"ZGC Pauses"); JDK 25: generational only
     "ZGC": {"flags": ["-XX:+UseZGC"], "collector": "ZGC", "jdks": ("system", "jdk25")},
+    "Shenandoah": {"flags": ["-XX:+UseShenandoahGC"], "collector": "Shenandoah", "jdks": ("system", "jdk25")},
+    "Shenandoah-generational": {
+        "flags": ["-XX:+UseShenandoahGC", "-XX:+UnlockExperimentalVMOptions", "-XX:ShenandoahGCMode=generational"],
+        "collector": "Shenandoah", "jdks": ("jdk25",),  # the mode exists from JDK 25 on
+    },
+    # Epsilon is not here: it never collects, its one bean ("Epsilon Heap") counts nothing, and
+    # the live test needs a run that collected. Its sample logs check that gcscope counts 0 too.
 }
 
 
@@ -150,6 +160,9 @@ def zgc_pauses(*, minor: bool) -> Callable[..., int | tuple[int, int]]:
     return count
 
 
+SHENANDOAH_PAUSE_KINDS = ("initial_mark", "final_mark", "update_refs", "final_roots", "degenerated", "full", "other")
+
+
 # What each GarbageCollectorMXBean counts, as a count over gcscope's events. G1 remark and
 # cleanup pauses have a bean of their own only from JDK 21 on. ZGC's beans (zServiceability.cpp):
 # JDK 11-16 have one, "ZGC", that counts a collection at the end of its Pause Relocate Start (its
@@ -169,6 +182,11 @@ BEAN_PAUSES: dict[str, Callable[..., int | tuple[int, int]]] = {
     "ZGC Pauses": of_kinds(*ZGC_PAUSE_KINDS),
     "ZGC Minor Pauses": zgc_pauses(minor=True),
     "ZGC Major Pauses": zgc_pauses(minor=False),
+    # Shenandoah counts every pause line with a time: a degenerated GC is one pause, and so is a
+    # full GC (JDK 25 runs the full GC an upgraded degenerated GC needs inside that one pause)
+    "Shenandoah Pauses": of_kinds(*SHENANDOAH_PAUSE_KINDS),
+    "ParNew": of_kinds("young"),
+    "Epsilon Heap": of_kinds(),  # never collects: no pause of any kind
 }
 # ZGC logs its pauses with the gc+phases tags: a log written with -Xlog:gc holds none, and its
 # pause beans cannot be compared (its cycle beans can).
@@ -189,7 +207,26 @@ BEAN_CYCLES: dict[str, Callable[..., int]] = {
     "ZGC Cycles": of_cycles("cycle"),
     "ZGC Minor Cycles": of_cycles("minor"),
     "ZGC Major Cycles": of_cycles("major"),
+    "Shenandoah Cycles": lambda events, log=None: gc_sessions(events),
+    # CMS counts a concurrent cycle when its sweep ends, and every full GC
+    # (concurrentMarkSweepGeneration.cpp, TraceCMSMemoryManagerStats); "ParNew" every young pause
+    "ConcurrentMarkSweep": lambda events, log=None: of_cycles("cycle")(events) + of_kinds("full")(events),
 }
+
+
+def gc_sessions(events: pl.DataFrame) -> int:
+    """The "Shenandoah Cycles" bean: every GC session the JVM ran (ShenandoahGCSession), each
+    with its GC id: every concurrent cycle (one concurrent event; generational mode marks the old
+    generation right after a young cycle under the same GC id, a session of its own, kind old),
+    and every session that left only pauses: a cycle cancelled before its cleanup (its init
+    mark), a degenerated GC and a full GC with GC ids of their own."""
+    concurrent = events.filter(pl.col(model.CATEGORY) == model.CONCURRENT)
+    sessions = concurrent.select(model.RUN_ID, model.GC_ID, model.KIND).unique().height
+    pauses_only = events.filter(pl.col(model.CATEGORY) == model.PAUSE).select(model.RUN_ID, model.GC_ID).unique().join(
+        concurrent.select(model.RUN_ID, model.GC_ID), on=[model.RUN_ID, model.GC_ID], how="anti")
+    return sessions + pauses_only.height
+
+
 # Beans that count neither pauses nor collections gcscope reads: compared nowhere.
 NOT_PAUSE_BEANS: set[str] = set()
 
