@@ -38,7 +38,8 @@ record = load_recorder()
 # them: Parallel/Serial/G1 full and G1 mixed pauses, ZGC and Shenandoah cycles. A plain regex
 # over the raw text: an estimate of the floor made without gcscope's engine.
 FLOOR_LINE = re.compile(
-    r"^\[(?P<t>[\d.]+)s\].*\bGC\(\d+\) (?:Pause Full|Pause Young \(Mixed\)|Garbage Collection)"
+    r"^\[(?P<t>[\d.]+)s\].*\bGC\(\d+\) (?:Pause Full|Pause Young \(Mixed\)|Garbage Collection"
+    r"|Concurrent cleanup|Pause Degenerated GC)"  # Shenandoah: a cycle's cleanups, its fallback
     r".*?\d+M(?:\(\d+%\))?->(?P<after>\d+)M"
 )
 
