@@ -20,7 +20,7 @@ from tests import jmx_support
 if jmx_support.JAVA is None or jmx_support.JAVAC is None:
     pytest.skip("needs java and javac", allow_module_level=True)
 
-from gcscope.jmx import notifications
+from gcscope.jmx import diagnostics, notifications
 from gcscope.jmx.connect import Credentials, connect, parse_target
 from gcscope.jmx.poll import SLOW_EVERY, discover, poll
 
@@ -223,6 +223,11 @@ def test_password_file_authentication(tmp_path):
         conn = connect(address, credentials=Credentials("monitor", "s3cret"))
         try:
             assert poll(conn, discover(conn)).pools  # a readonly user can poll
+            with pytest.raises(TargetError) as denied:  # but not run diagnostic commands
+                diagnostics.class_histogram(conn, live=False)
+            assert str(denied.value) == (
+                f"{target.address}: access denied: this JMX user may not do that (a readonly role?)"
+            )
         finally:
             conn.close()
     finally:
