@@ -103,6 +103,37 @@ def test_target_killed_mid_watch_keeps_the_recording(tmp_path):
     assert f"{polls} polls" in out  # everything polled is in the recording
 
 
+def test_frozen_target_is_lost_after_the_call_timeout_and_found_again(tmp_path):
+    """SIGSTOP: a poll never answers; our 10 s bound ends it (a lost target), and once the JVM
+    runs again the watch reconnects to it: the same JVM, so the same run."""
+    target = start_target("-XX:+UseSerialGC")
+    record = tmp_path / "frozen.jsonl"
+    watch = gcscope_popen(
+        "watch", target.address, "--duration", "40s", "--interval", "0.5s", "--record", str(record)
+    )
+    try:
+        deadline = time.monotonic() + 40
+        while time.monotonic() < deadline:  # until it polls
+            if record.exists() and record.read_text().count('"rec":"poll"') >= 2:
+                break
+            time.sleep(0.2)
+        target.proc.send_signal(signal.SIGSTOP)
+        time.sleep(16)  # the 10 s poll bound, then a reconnect attempt or two
+        target.proc.send_signal(signal.SIGCONT)
+        out, err = watch.communicate(timeout=90)
+    finally:
+        target.proc.send_signal(signal.SIGCONT)
+        if watch.poll() is None:
+            watch.kill()
+        target.stop()
+    assert watch.returncode == 0, err  # back before the end
+    assert "target lost: 127.0.0.1" in out and "no answer within 10 s" in out
+    assert "reconnected to the same JVM" in out
+    replay = read_recording(record)
+    assert len(replay.runs) == 1  # one JVM lifetime
+    assert [n["what"] for n in replay.notes][:2] == ["disconnected", "reconnected"]
+
+
 def test_restarted_target_is_reconnected_as_a_new_run(tmp_path):
     first = start_target("-XX:+UseSerialGC")
     record = tmp_path / "restart.jsonl"
