@@ -20,6 +20,17 @@ if jmx_support.JAVA is None or jmx_support.JAVAC is None:
     pytest.skip("needs java and javac", allow_module_level=True)
 
 
+def wait_for_polls(record, count: int, timeout_s: float = 60) -> None:
+    """Until the watch has recorded `count` polls: it connects only after starting Python and
+    its in-process JVM, seconds on a busy machine."""
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline:
+        if record.exists() and record.read_text().count('"rec":"poll"') >= count:
+            return
+        time.sleep(0.1)
+    raise AssertionError(f"no {count} polls recorded in {timeout_s:g} s")
+
+
 def test_port_that_accepts_and_never_answers_fails_within_the_connect_timeout():
     server = socket.socket()
     server.bind(("127.0.0.1", 0))
@@ -86,7 +97,7 @@ def test_target_killed_mid_watch_keeps_the_recording(tmp_path):
         "watch", target.address, "--duration", "9s", "--interval", "0.5s", "--record", str(record)
     )
     try:
-        time.sleep(5)
+        wait_for_polls(record, 3)  # connected and recording (Python and its JVM start first)
         target.stop()  # SIGKILL mid-watch
         out, err = watch.communicate(timeout=60)
     finally:
@@ -112,11 +123,7 @@ def test_frozen_target_is_lost_after_the_call_timeout_and_found_again(tmp_path):
         "watch", target.address, "--duration", "40s", "--interval", "0.5s", "--record", str(record)
     )
     try:
-        deadline = time.monotonic() + 40
-        while time.monotonic() < deadline:  # until it polls
-            if record.exists() and record.read_text().count('"rec":"poll"') >= 2:
-                break
-            time.sleep(0.2)
+        wait_for_polls(record, 2)
         target.proc.send_signal(signal.SIGSTOP)
         time.sleep(16)  # the 10 s poll bound, then a reconnect attempt or two
         target.proc.send_signal(signal.SIGCONT)
@@ -138,11 +145,11 @@ def test_restarted_target_is_reconnected_as_a_new_run(tmp_path):
     first = start_target("-XX:+UseSerialGC")
     record = tmp_path / "restart.jsonl"
     watch = gcscope_popen(
-        "watch", first.address, "--duration", "15s", "--interval", "0.5s", "--record", str(record)
+        "watch", first.address, "--duration", "20s", "--interval", "0.5s", "--record", str(record)
     )
     second = None
     try:
-        time.sleep(4)
+        wait_for_polls(record, 2)  # connected to the first JVM
         first.stop()
         time.sleep(1)
         second = start_target("-XX:+UseSerialGC", port=first.port)  # same port, new JVM
