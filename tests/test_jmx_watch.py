@@ -306,6 +306,9 @@ def test_a_log_and_a_recording_of_the_same_jvm_share_one_timeline(tmp_path):
     assert analysed.returncode == 0, analysed.stderr
     runs = json.loads(analysed.stdout)["runs"]
     assert len(runs) == 2 and runs[1]["pauses"]["count"] == rec.height
+    assert f"run 1 ({record}) is the JVM of run 0: {rec.height} collections line up" in (
+        analysed.stderr
+    )
     assert runs[0]["start_uptime_s"] <= runs[1]["start_uptime_s"] <= runs[0]["end_uptime_s"]
 
 

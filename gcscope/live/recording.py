@@ -23,6 +23,7 @@ from __future__ import annotations
 import json
 import math
 import os
+import sys
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -520,4 +521,10 @@ def align_to_logs(
             if meta.get(key) is not None:
                 meta[key] = round(meta[key] + offset, 4)
         meta.update(aligned_with_run=log_id, uptime_offset_s=offset, aligned_collections=matches)
+        print(
+            f"gcscope: note: run {rec_id} ({(meta.get('files') or ['the recording'])[0]}) is the "
+            f"JVM of run {log_id}: {matches} collections line up; its uptimes are shifted by "
+            f"{offset:+.3f} s onto the log's timeline",
+            file=sys.stderr,
+        )
     return events, samples
