@@ -44,7 +44,8 @@ RECORD_TYPES = (
     "safepoint",  # a safepoint with its timings: becomes an event
     "heap_sample",  # heap occupancy without a collection: becomes an event
     "attribute",  # more columns of the event with the same GC id (generations, metaspace, CPU...)
-    "cycle_start",  # the line a concurrent cycle begins with: its uptime is the cycle's start
+    "cycle_start",  # the line a concurrent cycle begins with: its uptime is the cycle's start;
+    # without a GC id it announces the next GC id (its fields, e.g. cause, fill that GC's events)
     "safepoint_start",  # the line a safepoint begins with (JDK 9-12): names the next safepoint
     "init",  # run metadata (collector, heap sizes, version, CPUs...)
     "info",  # recognised, nothing extracted

@@ -77,6 +77,7 @@ def assemble(frames: list[pl.DataFrame], grammars: GrammarSet, set_name: str,
     events = _join_repeated_cycles(events)
     if cycle_starts is not None:
         events = _attach_cycle_starts(events, cycle_starts)
+        events = _attach_announcements(events, cycle_starts)
     if safepoint_starts is not None:
         events = _name_safepoints(events, safepoint_starts)
     if attributes is not None:
@@ -228,6 +229,38 @@ def _attach_cycle_starts(events: pl.DataFrame, starts: pl.DataFrame) -> pl.DataF
         shift = pl.duration(milliseconds=pl.col("_duration_ms").fill_null(0.0).round(0).cast(pl.Int64))
         fill.append((pl.col(model.TIME) - shift).alias(model.TIME))
     return events.with_columns(fill).drop("_row", "_duration_ms", "_start_s")
+
+
+def _attach_announcements(events: pl.DataFrame, starts: pl.DataFrame) -> pl.DataFrame:
+    """A `cycle_start` line with no GC id announces the next collection: Shenandoah prints
+    "Trigger: Free (6418K) is below minimum threshold (6553K)" before the first line of the GC it
+    starts. Its fields (the cause) fill what the events of the next GC id printed in its run
+    leave null; when several lines announce one GC id, the nearest one counts."""
+    if model.GC_ID not in events.columns or model.GC_ID not in starts.columns:
+        return events
+    announced = starts.filter(pl.col(model.GC_ID).is_null())
+    fields = [
+        c for c in announced.columns
+        if c not in _BOOKKEEPING and c != "_yields" and announced.get_column(c).null_count() < announced.height
+    ]
+    if not announced.height or not fields:
+        return events
+    numbered = pl.concat([
+        frame.filter(pl.col(model.GC_ID).is_not_null()).select(model.RUN_ID, pl.col(model.GC_ID).alias("_next_gc"), pl.col(ORDER).alias("_at"))
+        for frame in (events, starts)
+    ]).sort("_at")
+    assigned = (
+        announced.select(model.RUN_ID, ORDER, *fields).sort(ORDER)
+        .join_asof(numbered, left_on=ORDER, right_on="_at", by=model.RUN_ID, strategy="forward", check_sortedness=False)
+        .filter(pl.col("_next_gc").is_not_null())
+        .group_by(model.RUN_ID, "_next_gc")
+        .agg([pl.col(c).drop_nulls().last().alias(f"{c}_announced") for c in fields])
+        .rename({"_next_gc": model.GC_ID})
+    )
+    events = events.join(assigned, on=[model.RUN_ID, model.GC_ID], how="left")
+    return events.with_columns(
+        [(pl.coalesce(c, f"{c}_announced") if c in events.columns else pl.col(f"{c}_announced")).alias(c) for c in fields]
+    ).drop([f"{c}_announced" for c in fields])
 
 
 def _name_safepoints(events: pl.DataFrame, starts: pl.DataFrame) -> pl.DataFrame:
