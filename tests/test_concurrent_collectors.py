@@ -38,6 +38,8 @@ def test_a_degenerated_shenandoah_gc_is_a_pause_of_its_own_kind():
     assert event[model.HEAP_COMMITTED_BYTES] == 64 * M
     assert event[model.DURATION_MS] == pytest.approx(12.865)
     assert event[model.UPTIME_S] == pytest.approx(1.105 - 0.012865)  # printed when it ended
+    # [1.092s][info][gc          ] Trigger: Handle Allocation Failure   (the line before GC(11)'s)
+    assert event[model.CAUSE] == "Handle Allocation Failure"
     # the run's other bad news: 6 degenerated GCs and, after "Cannot finish degeneration,
     # upgrading to Full GC", [1.158s] GC(17) Pause Full 45M->45M(64M) 3.435ms
     kinds = events.filter(pl.col(model.CATEGORY) == model.PAUSE).get_column(model.KIND).value_counts()
@@ -59,8 +61,9 @@ def test_a_shenandoah_cycle_is_one_concurrent_event_from_reset_to_last_cleanup()
     assert cycle[model.UPTIME_S] == pytest.approx(0.533)
     assert cycle[model.DURATION_MS] == pytest.approx(5.0)
     assert cycle[model.SOURCE_LINE] == 85
-    # "Trigger: Learning 1 of 5. ..." carries no GC id: nothing ties it to the cycle
-    assert cycle[model.CAUSE] is None
+    # [0.533s][info][gc          ] Trigger: Learning 1 of 5. Free (45824K) is below initial threshold (45875K)
+    # has no GC id: it announces the next one, GC(0), and its leading words are the cause
+    assert cycle[model.CAUSE] == "Learning"
     # its four pauses share the GC id: Init Mark, Final Mark, Init/Final Update Refs
     pauses = events.filter((pl.col(model.GC_ID) == 0) & (pl.col(model.CATEGORY) == model.PAUSE))
     assert sorted(pauses.get_column(model.KIND).to_list()) == ["final_mark", "initial_mark", "update_refs", "update_refs"]
