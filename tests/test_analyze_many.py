@@ -4,7 +4,13 @@ from __future__ import annotations
 
 import gzip
 import json
+import os
 import shutil
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
 
 import pytest
 
@@ -132,3 +138,59 @@ def test_jobs_must_be_positive(capsys):
         main(["analyze", str(SINGLE[0]), "--jobs", "0"])
     assert exc.value.code == 2
     assert "expected 1 or more" in capsys.readouterr().err
+
+
+def _children(pid: int) -> list[int]:
+    found = []
+    for task in Path(f"/proc/{pid}/task").iterdir():
+        text = (task / "children").read_text().split()
+        found += [int(child) for child in text]
+    return found
+
+
+def _alive(pid: int) -> bool:
+    try:
+        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+    except FileNotFoundError:
+        return False
+    return state != "Z"
+
+
+def test_interrupt_of_the_main_process_alone_stops_the_workers(tmp_path):
+    """SIGINT to gcscope only (not its process group, as `kill -INT PID` does): exit 130 with
+    the workers stopped, even one blocked on an input that never ends (a FIFO nobody writes)."""
+    stuck = tmp_path / "stuck.log"
+    os.mkfifo(stuck)
+    for log in SINGLE[:2]:
+        shutil.copyfile(log, tmp_path / log.name)
+    process = subprocess.Popen(
+        [sys.executable, "-m", "gcscope.cli", "analyze", str(stuck),
+         *(str(tmp_path / log.name) for log in SINGLE[:2]), "--jobs", "2"],
+        stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True, start_new_session=True,
+    )
+    workers: list[int] = []
+    try:
+        for _ in range(600):  # wait for the workers (bounded: 60 s)
+            workers = [c for c in _children(process.pid) if "spawn_main" in
+                       Path(f"/proc/{c}/cmdline").read_bytes().decode(errors="replace")]
+            if len(workers) == 2 or process.poll() is not None:
+                break
+            time.sleep(0.1)
+        assert len(workers) == 2, "the workers never started"
+        time.sleep(1)  # let them take their sets: one blocks on the FIFO for ever
+        process.send_signal(signal.SIGINT)
+        status = process.wait(timeout=60)
+        err = process.stderr.read()
+    finally:
+        if process.poll() is None:
+            os.killpg(process.pid, signal.SIGKILL)
+        for pid in workers:
+            if _alive(pid):
+                os.kill(pid, signal.SIGKILL)
+    assert status == 130, err
+    assert "gcscope: interrupted" in err
+    for _ in range(100):
+        if not any(_alive(pid) for pid in workers):
+            break
+        time.sleep(0.1)
+    assert not any(_alive(pid) for pid in workers)

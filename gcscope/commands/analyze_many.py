@@ -146,7 +146,12 @@ def analyse_sets(sets: dict[str, list[str]], jobs: int, max_unknown: int, config
                 if progress:
                     progress(names[index], outcomes[index])
         except KeyboardInterrupt:
-            pool.shutdown(wait=False, cancel_futures=True)
+            # Ctrl-C on a terminal reaches the workers too; a SIGINT sent to this process
+            # alone must not wait for the sets in progress (minutes for big logs).
+            workers_now = list((getattr(pool, "_processes", None) or {}).values())
+            pool.shutdown(wait=False, cancel_futures=True)  # (forgets its processes)
+            for process in workers_now:
+                process.terminate()
             raise
     return outcomes  # type: ignore[return-value]
 
