@@ -196,6 +196,11 @@ RUNS: list[Run] = [
         note="-Xlog:gc only"),
     Run("jdk11/epsilon-gcstar-sysgc.log", "11", ["-Xms32m", "-Xmx256m"] + EPSILON, wl(2, 50, "sysgc"),
         note="System.gc() every second: Epsilon ignores it and says so"),
+    # ZGC under System.gc(): a whole collection on request; generational, a major collection whose
+    # young collection promotes everything ("Y: Young Generation (Promote All)")
+    Run("jdk17/zgc-gcstar-sysgc.log", "17", H64 + ZGC, wl(6, 100, "sysgc"), note="System.gc() every second"),
+    Run("jdk25/zgc-gcstar-sysgc.log", "25", H64 + ZGC, wl(6, 100, "sysgc"),
+        note="System.gc() every second: major collections that promote all"),
 ]
 
 
