@@ -222,19 +222,25 @@ def connect(
     ensure_jvm(settings or JvmSettings(handshake_timeout_s=connect_timeout_s))
     worker = Worker()
     started = time.monotonic()
+    silent = TargetError(
+        f"{target.text}: no answer within {connect_timeout_s:g} s (the port accepts "
+        "connections but does not answer as a JMX agent, or the target is frozen)"
+    )
     try:
         connector = worker.call(lambda: _open(target, credentials, ssl_registry), connect_timeout_s)
     except CallTimeout:
         worker.close()
-        raise TargetError(
-            f"{target.text}: no answer within {connect_timeout_s:g} s (the port accepts "
-            "connections but does not answer as a JMX agent, or the target is frozen)"
-        ) from None
+        raise silent from None
     except TargetError:
         worker.close()
         raise
     except Exception as exc:
         worker.close()
+        if _is_java_exception(exc) and any(
+            "SocketTimeoutException" in name for name, _ in _java_chain(exc)
+        ):
+            # RMI's handshake timeout (set to the same bound) fired before ours: same words
+            raise silent from None
         if _is_java_exception(exc):
             raise TargetError(
                 f"cannot connect to {target.text}: {describe_java_error(exc)}"
