@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import queue
 import threading
+import time
 from collections.abc import Callable
 from typing import Any
 
@@ -66,10 +67,9 @@ class Worker:
         self._ensure_thread()
         job = _Job(fn)
         self._jobs.put(job)
-        waited = 0.0
+        deadline = time.monotonic() + timeout_s  # wall time: a busy machine stretches slices
         while not job.done.wait(SLICE_S):  # short slices: Ctrl-C is seen within 0.1 s
-            waited += SLICE_S
-            if waited >= timeout_s:
+            if time.monotonic() >= deadline:
                 self.abandon()
                 raise CallTimeout(f"no answer within {timeout_s:g} s")
         if job.error is not None:
