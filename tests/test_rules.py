@@ -319,6 +319,19 @@ def test_gcs011_fires_on_degenerated_gcs():
     assert "GCS010" not in found
 
 
+def test_gcs010_and_gcs011_on_real_zgc_and_shenandoah_logs():
+    zgc = SAMPLE_LOGS / "jdk17" / "zgc-gc.log"
+    stalls_ms = [float(m[1]) for m in re.finditer(r"\] Allocation Stall \([^)]*\) ([\d.]+)ms", text(zgc))]
+    assert stalls_ms  # the JVM wrote stall lines
+    found = findings(zgc)["GCS010"]["evidence"]["values"]
+    assert found["count"] == len(stalls_ms)
+    assert found["max_ms"] == pytest.approx(max(stalls_ms))
+    shenandoah = SAMPLE_LOGS / "jdk17" / "shenandoah-gcstar-degenerated.log"
+    degenerated = re.findall(r"\] GC\(\d+\) Pause Degenerated GC \([^)]*\) [^\n]*ms$", text(shenandoah), re.MULTILINE)
+    assert degenerated
+    assert findings(shenandoah)["GCS011"]["evidence"]["values"]["count"] == len(degenerated)
+
+
 def test_gcs010_gcs011_quiet_without_such_events():
     found = synthetic_findings(heap_frame(lambda t: np.full_like(t, 30.0)))
     assert "GCS010" not in found and "GCS011" not in found
