@@ -317,3 +317,21 @@ def test_the_run_names_its_host_and_pid_when_the_log_decorates_with_them(log: st
     assert str(run[field]) == expected
     other = "hostname" if field == "pid" else "pid"
     assert run[other] is None  # not decorated: unknown, never guessed
+
+
+def test_cpu_times_join_the_pause_printed_before_them():
+    """gc,cpu lines follow their pause: G1's remark and cleanup share a GC id with the mark
+    cycle, and each keeps its own CPU times."""
+    log = JDK17 / "g1-gcstar.log"
+    lines = log.read_text().splitlines()
+    expected = {}  # pause name -> Real seconds of the cpu line right after it, for one cycle
+    for i, line in enumerate(lines):
+        found = re.search(r"GC\((\d+)\) (Pause Remark|Pause Cleanup) \S+->", line)
+        if found and "User=" in lines[i + 1]:
+            expected.setdefault(found[1], {})[found[2]] = float(re.search(r"Real=([\d.]+)s", lines[i + 1])[1])
+    gc_id, by_pause = next((k, v) for k, v in expected.items() if len(v) == 2)
+    events = read_events([log]).events.filter(pl.col(model.GC_ID) == int(gc_id))
+    got = dict(events.filter(pl.col(model.CATEGORY) == model.PAUSE).select(model.NAME, "real_s").iter_rows())
+    assert got == by_pause
+    cycle = events.filter(pl.col(model.CATEGORY) == model.CONCURRENT)
+    assert cycle["real_s"].to_list() == [None]  # a concurrent cycle prints no CPU line

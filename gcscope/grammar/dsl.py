@@ -43,7 +43,8 @@ RECORD_TYPES = (
     "stall",  # an allocation stall: becomes an event
     "safepoint",  # a safepoint with its timings: becomes an event
     "heap_sample",  # heap occupancy without a collection: becomes an event
-    "attribute",  # more columns of the event with the same GC id (generations, metaspace, CPU...)
+    "attribute",  # more columns of the event with the same GC id (generations, metaspace...)
+    "attribute_after",  # the same, for lines printed after their event (CPU times)
     "cycle_start",  # the line a concurrent cycle begins with: its uptime is the cycle's start;
     # without a GC id it announces the next GC id (its fields, e.g. cause, fill that GC's events)
     "safepoint_start",  # the line a safepoint begins with (JDK 9-12): names the next safepoint

@@ -55,7 +55,7 @@ def assemble(frames: list[pl.DataFrame], grammars: GrammarSet, set_name: str,
         )
     events = _concat(by_type.get("event", []))
     init = _concat(by_type.get("init", []))
-    attributes = _concat(by_type.get("attribute", []))
+    attributes = _concat(by_type.get("attribute", []) + by_type.get("attribute_after", []))
     cycle_starts = _concat(by_type.get("cycle_start", []))
     safepoint_starts = _concat(by_type.get("safepoint_start", []))
     if events is None and init is None:
@@ -298,21 +298,24 @@ def _attach_attributes(events: pl.DataFrame, attributes: pl.DataFrame) -> pl.Dat
         model.RUN_ID, model.GC_ID, pl.col(ORDER).alias("_target")
     ).sort("_target")
     attributes = attributes.filter(pl.col(model.GC_ID).is_not_null()).sort(ORDER)
-    # Attribute lines come before their event's summary line: look forward first, and back
-    # only for the few attributes no later event of their GC id claims.
-    target = attributes.select(ORDER, model.RUN_ID, model.GC_ID).join_asof(
-        targets.with_columns(pl.col("_target").alias("_at")),
-        left_on=ORDER, right_on="_at", by=[model.RUN_ID, model.GC_ID], strategy="forward",
-        check_sortedness=False,  # both sides are sorted by position above
-    ).get_column("_target")
-    if target.null_count():
-        unclaimed = attributes.select(ORDER, model.RUN_ID, model.GC_ID).filter(target.is_null())
-        backward = unclaimed.join_asof(
-            targets.with_columns(pl.col("_target").alias("_at")),
-            left_on=ORDER, right_on="_at", by=[model.RUN_ID, model.GC_ID], strategy="backward",
-            check_sortedness=False,
+    # Most attribute lines come before their event's summary line: look forward first, and back
+    # only for the few attributes no later event of their GC id claims. `attribute_after`
+    # lines (CPU times) follow their event: back first.
+    keys = attributes.select(ORDER, model.RUN_ID, model.GC_ID)
+    at = targets.with_columns(pl.col("_target").alias("_at"))
+
+    def nearest(strategy: str) -> pl.Series:
+        return keys.join_asof(
+            at, left_on=ORDER, right_on="_at", by=[model.RUN_ID, model.GC_ID], strategy=strategy,
+            check_sortedness=False,  # both sides are sorted by position above
         ).get_column("_target")
-        target = target.scatter(target.is_null().arg_true(), backward)
+
+    forward, backward = nearest("forward"), nearest("backward")
+    after = attributes.get_column("_yields") == "attribute_after"
+    target = pl.select(
+        pl.when(pl.lit(after)).then(pl.coalesce(pl.lit(backward), pl.lit(forward)))
+        .otherwise(pl.coalesce(pl.lit(forward), pl.lit(backward)))
+    ).to_series()
     joined = (
         attributes.select(value_columns)
         .with_columns(target.alias("_target"))

@@ -120,7 +120,7 @@ def _extraction_regex(plan: Plan, rule: CompiledRule) -> str:
     """Attribute lines join their event by GC id and line order: they need no uptime, so their
     regex skips the decorations (half the capture work). Lines no rule recognised are dropped
     from the records afterwards, so a message inside a garbled line yields nothing."""
-    if rule.yields == "attribute" and rule.tags is None:
+    if rule.yields in ("attribute", "attribute_after") and rule.tags is None:
         return f"(?:{rule.body_regex})$"
     return plan.full_regex(rule)
 
