@@ -358,7 +358,9 @@ def metaspace_chart(run: RunView, *, dpi: int):
             linewidth=2.0,
             label="committed",
         )
-    ax.set_ylim(0, np.nanmax(np.r_[used, committed]) / scale.divisor * 1.15)
+    top = np.nanmax(np.r_[used, committed]) / scale.divisor * 1.15
+    if top > 0:  # JDK 17 ZGC prints "Metaspace: 0M used, 0M committed": leave matplotlib's range
+        ax.set_ylim(0, top)
     ax.set_ylabel(f"Metaspace ({scale.unit})")
     ax.set_title("Metaspace over time")
     axis.apply(ax)
