@@ -247,3 +247,50 @@ def test_a_port_that_accepts_and_never_answers_is_bounded_by_our_timeout():
         assert time.monotonic() - started < 4
     finally:
         server.close()
+
+
+@pytest.mark.parametrize("flag", ["-XX:+UseZGC", "-XX:+UseShenandoahGC"])
+def test_live_gc_rate_counts_each_concurrent_cycle_once_and_its_pauses_apart(flag, tmp_path):
+    """A real ZGC / Shenandoah JVM: its "Cycles" bean counts each collection once, its "Pauses"
+    bean counts the same collections again, several pauses each. The panel's rate shows cycles
+    (as many as the cycle notifications received) and pauses apart, never their sum."""
+    import io
+
+    from rich.console import Console
+
+    from gcscope.config import default_config
+    from gcscope.jmx.source import JmxSource
+    from gcscope.live.view import PlainView, gc_rates, render
+    from gcscope.live.watcher import Watcher, WatchOptions
+
+    target = jmx_support.start_target(flag, heap="-Xmx32m")
+    try:
+        options = WatchOptions(interval_s=0.5, duration_s=6.0, config=default_config())
+        source = JmxSource(parse_target(target.address), connect_timeout_s=20)
+        watcher = Watcher(source, options, PlainView(io.StringIO()))
+        assert watcher.watch() == 0
+    finally:
+        target.stop()
+    run = watcher.run
+    (t0, first), (t1, last) = run.recent_counts[0], run.recent_counts[-1]
+    cycles_bean = next(n for n in last if n.endswith("Cycles"))
+    pauses_bean = next(n for n in last if n.endswith("Pauses"))
+    cycles = last[cycles_bean] - first[cycles_bean]
+    pauses = last[pauses_bean] - first[pauses_bean]
+    assert cycles >= 1, (first, last)
+    assert pauses >= 2 * cycles  # at least two pauses a cycle: a sum would over-count them
+    # the cycle notifications received in the window: one per counted cycle
+    notified = {
+        e[model.GC_ID]
+        for e in run.events
+        if e[model.NAME] == cycles_bean and first[cycles_bean] < e[model.GC_ID] <= last[cycles_bean]
+    }
+    assert len(notified) == cycles
+    minutes = (t1 - t0) / 60
+    rates = gc_rates(run.recent_counts, run.last_poll.collectors)
+    assert rates[model.CONCURRENT] == pytest.approx(cycles / minutes)
+    assert rates[model.PAUSE] == pytest.approx(pauses / minutes)
+    console = Console(file=io.StringIO(), width=160, color_system=None)
+    console.print(render(watcher, run.last_poll))
+    text = console.file.getvalue()
+    assert f"{cycles / minutes:,.1f} GC cycles/min, {pauses / minutes:,.1f} pauses/min" in text

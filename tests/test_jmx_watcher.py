@@ -389,6 +389,63 @@ def test_rich_panel_shows_pools_heap_after_gc_rate_pauses_and_alerts(tmp_path):
     assert "alerts: [warning] GCS002 Old generation nearly full after GC" in text
 
 
+def zgc_poll(uptime_s: float, cycles: int, pauses: int) -> Poll:
+    """A non-generational ZGC poll: every cycle is counted by `ZGC Cycles` and its three
+    pauses (mark start, mark end, relocate start) by `ZGC Pauses`."""
+    now = datetime(2026, 1, 1, tzinfo=UTC)
+    pools = [
+        {
+            model.UPTIME_S: uptime_s,
+            model.TIME: now,
+            model.POOL: "ZHeap",
+            model.POOL_CATEGORY: "heap",
+            model.USED_BYTES: 20 * MB,
+            model.COMMITTED_BYTES: 64 * MB,
+            model.MAX_BYTES: 64 * MB,
+        }
+    ]
+    collectors = [
+        {
+            model.UPTIME_S: uptime_s,
+            model.TIME: now,
+            model.COLLECTOR: name,
+            model.CATEGORY: category,
+            model.COLLECTION_COUNT: count,
+            model.COLLECTION_TIME_MS: float(count),
+        }
+        for name, category, count in (
+            ("ZGC Cycles", model.CONCURRENT, cycles),
+            ("ZGC Pauses", model.PAUSE, pauses),
+        )
+    ]
+    return Poll(uptime_s, now, pools, collectors, latency_ms=1.0)
+
+
+def test_gc_rate_counts_a_zgc_cycle_once_and_its_pauses_apart(tmp_path):
+    from rich.console import Console
+
+    # 2 cycles (6 pauses) in 6 s: 20 cycles/min and 60 pauses/min, never 80 "GC/min"
+    script = [(zgc_poll(10.0, 5, 15), [], []), (zgc_poll(16.0, 7, 21), [], [])]
+    watcher, _, _ = run_script(script, tmp_path)
+    console = Console(file=io.StringIO(), width=160, color_system=None)
+    console.print(render(watcher, watcher.run.last_poll))
+    text = console.file.getvalue()
+    assert "20.0 GC cycles/min, 60.0 pauses/min" in text
+    assert "80.0" not in text
+
+
+def test_gc_rate_ignores_a_bean_missing_from_the_start_of_the_window():
+    from gcscope.live.view import gc_rates
+
+    rows = [
+        {model.COLLECTOR: YOUNG, model.CATEGORY: model.PAUSE},
+        {model.COLLECTOR: "G1 Old Generation", model.CATEGORY: model.PAUSE},
+    ]
+    counts = [(10.0, {YOUNG: 100}), (70.0, {YOUNG: 130, "G1 Old Generation": 4})]
+    assert gc_rates(counts, rows) == {model.PAUSE: 30.0}  # not 34: the 4 are not new
+    assert gc_rates(counts[:1], rows) is None
+
+
 def test_rich_view_prints_event_lines_above_the_panel():
     stream = io.StringIO()
     view = RichView(stream)

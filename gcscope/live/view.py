@@ -87,6 +87,41 @@ def _bar(used: int | None, limit: int | None, width: int = 24) -> str:
     return "█" * filled + "░" * (width - filled)
 
 
+def gc_rates(recent_counts: Any, collectors: list[dict[str, Any]]) -> dict[str, float] | None:
+    """Collections per minute over the recent polls, per collector category: `pause` (beans
+    that time stop-the-world pauses) and `concurrent` (ZGC/Shenandoah "Cycles" beans).
+
+    Never the sum of all beans: a ZGC or Shenandoah collection is counted once by its "Cycles"
+    bean and again, several times, by its "Pauses" bean (3 or more pauses per cycle). A bean
+    absent from the oldest poll of the window is not counted (its whole count is not new)."""
+    if len(recent_counts) < 2:
+        return None
+    (t0, c0), (t1, c1) = recent_counts[0], recent_counts[-1]
+    if t1 <= t0:
+        return None
+    category = {row[model.COLLECTOR]: row[model.CATEGORY] for row in collectors}
+    rates: dict[str, float] = {}
+    for name, count in c1.items():
+        before = c0.get(name)
+        cat = category.get(name)
+        if count is None or before is None or cat is None:
+            continue
+        rates[cat] = rates.get(cat, 0.0) + (count - before) / (t1 - t0) * 60
+    return rates
+
+
+def gc_rate_text(recent_counts: Any, collectors: list[dict[str, Any]]) -> str:
+    """'12.0 GC/min' for stop-the-world collectors; '4.0 GC cycles/min, 12.0 pauses/min' where
+    concurrent cycles are counted apart from their pauses (ZGC, Shenandoah)."""
+    rates = gc_rates(recent_counts, collectors)
+    if rates is None:
+        return ""
+    pauses = rates.get(model.PAUSE, 0.0)
+    if model.CONCURRENT in rates:
+        return f"{rates[model.CONCURRENT]:,.1f} GC cycles/min, {pauses:,.1f} pauses/min"
+    return f"{pauses:,.1f} GC/min"
+
+
 def render(watcher: Any, polled: Any):
     """The panel for the latest poll."""
     from rich.console import Group
@@ -124,12 +159,7 @@ def render(watcher: Any, polled: Any):
         ),
         None,
     )
-    rate = ""
-    if len(run.recent_counts) >= 2:
-        (t0, c0), (t1, c1) = run.recent_counts[0], run.recent_counts[-1]
-        gcs = sum((c1.get(k) or 0) - (c0.get(k) or 0) for k in c1)
-        if t1 > t0:
-            rate = f"{gcs / (t1 - t0) * 60:,.1f} GC/min"
+    rate = gc_rate_text(run.recent_counts, polled.collectors)
     stats = f"heap after last GC {_mb(last_after)} MB · {rate or 'GC rate -'} · "
     if pauses:
         ordered = sorted(pauses)
