@@ -12,14 +12,18 @@ A user's file overrides them:
     p99_pause_pct = 10
 
 and `--set GCS004.pause_ms=200` / `--set compare.p99_pause_pct=10` override the file. Unknown
-sections, rules or keys, values of the wrong type and negative thresholds are a ConfigError
-naming the file (or `--set`), the key and the expected type.
+sections, rules or keys, values of the wrong type and values outside a threshold's range are a
+ConfigError naming the file (or `--set`), the key and the expected value. A threshold's range
+comes from the catalogue: `min`/`max` (inclusive) and `above` (exclusive lower bound); without
+them a number must not be negative. Windows and durations are `above = 0`: a window of 0 s has
+no meaning (and would divide by zero).
 
 Standard library only: `gcscope rules` and the CLI parser need no heavy import.
 """
 
 from __future__ import annotations
 
+import math
 import tomllib
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
@@ -43,10 +47,23 @@ class Threshold:
     name: str
     default: Any  # float, int or bool: its type is the threshold's type
     help: str
+    minimum: float | None = 0.0  # inclusive lower bound (numbers only)
+    above: float | None = None  # exclusive lower bound
+    maximum: float | None = None  # inclusive upper bound
 
     @property
     def type_name(self) -> str:
-        return _type_name(self.default)
+        """What a value must be, e.g. "a number above 0" or "an integer from 3"."""
+        return _expected(self.default, self.minimum, self.above, self.maximum)
+
+    def in_range(self, value: float) -> bool:
+        if not math.isfinite(value):
+            return False
+        if self.minimum is not None and value < self.minimum:
+            return False
+        if self.above is not None and value <= self.above:
+            return False
+        return self.maximum is None or value <= self.maximum
 
 
 @dataclass(frozen=True)
@@ -78,6 +95,26 @@ def _type_name(value: Any) -> str:
     return "a string"
 
 
+def _expected(
+    default: Any, minimum: float | None, above: float | None, maximum: float | None
+) -> str:
+    """e.g. "a non-negative number", "a number above 0", "a number from 0 to 100",
+    "an integer of at least 3"."""
+    if isinstance(default, bool) or not isinstance(default, int | float):
+        return _type_name(default)
+    if minimum == 0 and above is None and maximum is None:
+        return _type_name(default)
+    noun = "an integer" if isinstance(default, int) else "a number"
+    if above is not None:
+        text = f"{noun} above {above:g}"
+        return f"{text} and at most {maximum:g}" if maximum is not None else text
+    if minimum is not None and maximum is not None:
+        return f"{noun} from {minimum:g} to {maximum:g}"
+    if minimum is not None:
+        return f"{noun} of at least {minimum:g}"
+    return f"{noun} of at most {maximum:g}" if maximum is not None else noun
+
+
 _CATALOGUE: Catalogue | None = None
 
 
@@ -90,10 +127,27 @@ def catalogue() -> Catalogue:
     return _CATALOGUE
 
 
+RANGE_KEYS = ("min", "above", "max")
+
+
 def _thresholds(table: Mapping[str, Any]) -> dict[str, Threshold]:
-    return {
-        name: Threshold(name, spec["default"], spec.get("help", "")) for name, spec in table.items()
-    }
+    out = {}
+    for name, spec in table.items():
+        unknown = set(spec) - {"default", "help", *RANGE_KEYS}
+        assert not unknown, f"{name}: unknown catalogue key(s) {sorted(unknown)}"
+        minimum = spec.get("min", None if "above" in spec else 0.0)
+        threshold = Threshold(
+            name,
+            spec["default"],
+            spec.get("help", ""),
+            minimum=None if minimum is None else float(minimum),
+            above=None if spec.get("above") is None else float(spec["above"]),
+            maximum=None if spec.get("max") is None else float(spec["max"]),
+        )
+        if not isinstance(threshold.default, bool):
+            assert threshold.in_range(threshold.default), f"{name}: default out of its range"
+        out[name] = threshold
+    return out
 
 
 def parse_catalogue(data: Mapping[str, Any]) -> Catalogue:
@@ -158,8 +212,11 @@ def default_config() -> Config:
     )
 
 
-def _check_value(value: Any, expected: Any, where: str, key: str) -> Any:
-    """`value` converted to the type of `expected`, or a ConfigError naming `key`."""
+def _check_value(
+    value: Any, expected: Any, where: str, key: str, threshold: Threshold | None = None
+) -> Any:
+    """`value` converted to the type of `expected` (and inside `threshold`'s range), or a
+    ConfigError naming `key` and what it expects."""
     if key.endswith("severity"):
         if value not in SEVERITIES:
             raise ConfigError(
@@ -173,12 +230,16 @@ def _check_value(value: Any, expected: Any, where: str, key: str) -> Any:
         ok = isinstance(value, int) and not isinstance(value, bool)
     else:
         ok = isinstance(value, int | float) and not isinstance(value, bool)
+    wanted = threshold.type_name if threshold is not None else _type_name(expected)
     if not ok:
-        raise ConfigError(f"{key}: expected {_type_name(expected)}, got {value!r}", file=where)
-    if not isinstance(value, bool) and value < 0:
-        raise ConfigError(
-            f"{key}: expected {_type_name(expected)}, got {value!r} (negative)", file=where
-        )
+        raise ConfigError(f"{key}: expected {wanted}, got {value!r}", file=where)
+    if isinstance(value, bool):
+        return value
+    if threshold is None:
+        threshold = Threshold(key, expected, "")
+    if not threshold.in_range(value):
+        why = "negative" if value < 0 else "out of range" if math.isfinite(value) else "not finite"
+        raise ConfigError(f"{key}: expected {wanted}, got {value!r} ({why})", file=where)
     return float(value) if isinstance(expected, float) else value
 
 
@@ -189,7 +250,9 @@ def _apply(config: Config, section: str, key: str, value: Any, where: str) -> No
             raise ConfigError(
                 f"compare.{key}: unknown key (known: {', '.join(cat.compare)})", file=where
             )
-        config.compare[key] = _check_value(value, cat.compare[key].default, where, f"compare.{key}")
+        config.compare[key] = _check_value(
+            value, cat.compare[key].default, where, f"compare.{key}", cat.compare[key]
+        )
         return
     rule_id = section.upper()
     if rule_id not in cat.rules:
@@ -204,7 +267,8 @@ def _apply(config: Config, section: str, key: str, value: Any, where: str) -> No
     elif key == "severity":
         settings.severity = _check_value(value, "", where, name)
     elif key in spec.thresholds:
-        settings.params[key] = _check_value(value, spec.thresholds[key].default, where, name)
+        threshold = spec.thresholds[key]
+        settings.params[key] = _check_value(value, threshold.default, where, name, threshold)
     else:
         known = ", ".join([*spec.thresholds, *COMMON_KEYS])
         raise ConfigError(f"{name}: unknown key (known: {known})", file=where)

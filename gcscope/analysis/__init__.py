@@ -121,3 +121,6 @@ def _check_options(options: Mapping[str, Any]) -> None:
     unknown = sorted(set(options) - set(METRIC_OPTIONS))
     if unknown:
         raise TypeError(f"unknown analysis option(s): {', '.join(unknown)}")
+    window = options.get("window_s")
+    if window is not None and not window > 0:
+        raise ValueError(f"window_s must be above 0, got {window!r}")

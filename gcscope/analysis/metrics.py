@@ -211,6 +211,8 @@ def throughput(
     f' >= 0, so moving t forward to the next pause start (or the last window) never lowers f.
     The maximum is therefore at a pause start or at either end of the run.
     """
+    if not window_s > 0:
+        raise ValueError(f"window_s must be above 0, got {window_s!r}")
     out: dict[str, Any] = {"throughput_pct": None, "worst_pct": None, "worst_start_s": None}
     if start_s is None or end_s is None or not end_s > start_s:
         return out
