@@ -235,11 +235,36 @@ def test_rules_lists_every_rule_with_thresholds(tmp_path):
     assert pause["thresholds"]["pause_ms"] == {
         "value": 200.0,
         "default": 500.0,
+        "expected": "a non-negative number",
         "help": pause["thresholds"]["pause_ms"]["help"],
     }
     detail = gcscope("rules", "GCS001", cwd=tmp_path)
     assert "Advice" in detail.stdout and "GCS002" not in detail.stdout
+    assert "p99_pause_pct" not in detail.stdout
     assert gcscope("rules", "GCS999", cwd=tmp_path).returncode == 2
+
+
+def test_rules_lists_the_compare_tolerances_in_force(tmp_path):
+    tolerances = catalogue().compare
+    listed = gcscope("rules", cwd=tmp_path).stdout
+    text = gcscope("rules", "compare", "--set", "compare.p99_pause_pct=7", cwd=tmp_path).stdout
+    assert "GCS001" not in text
+    for name in tolerances:
+        assert name in listed and name in text
+    assert "(default 20)" in " ".join(text.split())  # the column wraps
+    data = json.loads(
+        gcscope("rules", "--json", "--set", "compare.p99_pause_pct=7", cwd=tmp_path).stdout
+    )
+    assert set(data["compare"]) == set(tolerances)
+    assert data["compare"]["p99_pause_pct"] == {
+        "value": 7.0,
+        "default": 20.0,
+        "expected": "a non-negative number",
+        "help": tolerances["p99_pause_pct"].help,
+    }
+    assert data["compare"]["leak"]["value"] is True
+    only_rule = json.loads(gcscope("rules", "--json", "GCS004", cwd=tmp_path).stdout)
+    assert "compare" not in only_rule and [r["id"] for r in only_rule["rules"]] == ["GCS004"]
 
 
 # --- compare -------------------------------------------------------------------------------------
