@@ -24,18 +24,22 @@ _j25 = sorted(glob.glob("/usr/lib/jvm/*25*/bin/java"))
 JAVA25 = _j25[-1] if _j25 else None
 
 
-def compile_target() -> Path:
-    """javac the target once per source change (into tests/.build, git-ignored)."""
-    stamp = BUILD / ".source-mtime"
-    mtime = str(SOURCE.stat().st_mtime_ns)
-    if stamp.exists() and stamp.read_text() == mtime and (BUILD / "JmxTarget.class").exists():
-        return BUILD
-    BUILD.mkdir(parents=True, exist_ok=True)
+def compile_java(source: Path, build: Path) -> Path:
+    """javac one tests/java source once per change (into tests/.build, git-ignored)."""
+    stamp = build / ".source-mtime"
+    mtime = str(source.stat().st_mtime_ns)
+    if stamp.exists() and stamp.read_text() == mtime and (build / f"{source.stem}.class").exists():
+        return build
+    build.mkdir(parents=True, exist_ok=True)
     subprocess.run(
-        [JAVAC, "--release", "11", "-d", str(BUILD), str(SOURCE)], check=True, timeout=120
+        [JAVAC, "--release", "11", "-d", str(build), str(source)], check=True, timeout=120
     )
     stamp.write_text(mtime)
-    return BUILD
+    return build
+
+
+def compile_target() -> Path:
+    return compile_java(SOURCE, BUILD)
 
 
 def free_port() -> int:
@@ -128,6 +132,85 @@ def start_target(
     if jmx:
         _wait_port(port, 15)
     return target
+
+
+class CommandTarget(Target):
+    """A running OldGenTarget JVM, told what to do on its standard input."""
+
+    def command(self, text: str, timeout_s: float = 60) -> str:
+        """Send one command; its answer line (the command has run: e.g. filled and collected)."""
+        self.proc.stdin.write(text + "\n")
+        self.proc.stdin.flush()
+        answer = _readline(self.proc, timeout_s).strip()
+        if not answer or answer.startswith("UNKNOWN"):
+            raise RuntimeError(f"target did not answer {text!r} in {timeout_s:g} s: {answer!r}")
+        return answer
+
+
+def start_old_gen_target(
+    *jvm_flags: str,
+    java: str | None = None,
+    heap: str = "-Xmx64m",
+    seconds: float = 300,
+    extra_jmx: dict | None = None,
+) -> CommandTarget:
+    """tests/java/OldGenTarget.java with remote JMX on a free loopback port: `fill MB`,
+    `release` and `gc` on command (see `CommandTarget.command`)."""
+    classes = compile_java(ROOT / "tests" / "java" / "OldGenTarget.java", BUILD.parent / "oldgen")
+    port = free_port()
+    command = [java or JAVA, heap, *jvm_flags, *jmx_flags(port, **(extra_jmx or {}))]
+    command += ["-cp", str(classes), "OldGenTarget", "--seconds", str(seconds)]
+    proc = subprocess.Popen(
+        command,
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    target = CommandTarget(proc, port)
+    line = _readline(proc, 30)
+    if line.strip() != "READY":
+        target.stop()
+        raise RuntimeError(f"target did not start: {line!r} {proc.stderr.read()[:2000]}")
+    _wait_port(port, 15)
+    return target
+
+
+class LineReader:
+    """The lines a process prints, read on a thread: wait for one, bounded in time."""
+
+    def __init__(self, stream):
+        import threading
+
+        self.lines: list[str] = []
+        self.ended = False
+        self._thread = threading.Thread(target=self._read, args=(stream,), daemon=True)
+        self._thread.start()
+
+    def _read(self, stream) -> None:
+        for line in stream:
+            self.lines.append(line.rstrip("\n"))
+        self.ended = True
+
+    def wait_for(self, text: str, timeout_s: float, *, after: int = 0) -> int:
+        """Index of the first line from `after` on that contains `text`."""
+        deadline = time.monotonic() + timeout_s
+        while True:
+            ended = self.ended
+            for i in range(after, len(self.lines)):
+                if text in self.lines[i]:
+                    return i
+            if ended or time.monotonic() > deadline:
+                why = "the output ended" if ended else f"{timeout_s:g} s passed"
+                raise AssertionError(
+                    f"no line with {text!r} ({why}); got:\n" + "\n".join(self.lines)
+                )
+            time.sleep(0.1)
+
+    def rest(self, timeout_s: float = 30) -> list[str]:
+        """Every line, once the stream has ended."""
+        self._thread.join(timeout_s)
+        return self.lines
 
 
 def _readline(proc: subprocess.Popen, timeout_s: float) -> str:

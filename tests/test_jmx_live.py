@@ -294,3 +294,57 @@ def test_live_gc_rate_counts_each_concurrent_cycle_once_and_its_pauses_apart(fla
     console.print(render(watcher, run.last_poll))
     text = console.file.getvalue()
     assert f"{cycles / minutes:,.1f} GC cycles/min, {pauses / minutes:,.1f} pauses/min" in text
+
+
+def test_a_heap_dump_never_overwrites_an_existing_file(tmp_path, monkeypatch):
+    """A real breach whose dump name (PID and UTC time: the clock is frozen here) is taken
+    already: refused and reported, the file untouched. And the target JVM itself refuses to
+    dump onto an existing file, should anything ever ask it to."""
+    import io
+    from datetime import UTC, datetime
+
+    from gcscope.config import default_config
+    from gcscope.jmx.source import JmxSource
+    from gcscope.live import dumps as dumps_module
+    from gcscope.live.dumps import DumpPolicy
+    from gcscope.live.view import PlainView
+    from gcscope.live.watcher import Watcher, WatchOptions
+
+    class FrozenClock(datetime):
+        @classmethod
+        def now(cls, tz=None):
+            return datetime(2026, 1, 2, 3, 4, 5, 678901, tzinfo=UTC)
+
+    monkeypatch.setattr(dumps_module, "datetime", FrozenClock)
+    target = jmx_support.start_old_gen_target("-XX:+UseSerialGC", "-Xms64m")
+    existing = tmp_path / f"gcscope-{target.pid}-20260102T030405678901Z.hprof"
+    existing.write_bytes(b"evidence: keep me")
+    out = io.StringIO()
+    options = WatchOptions(
+        interval_s=0.5,
+        alert_window_s=4.0,
+        dump=DumpPolicy(str(tmp_path), ("GCS002",)),
+        config=default_config(),
+    )
+    watcher = Watcher(
+        JmxSource(parse_target(target.address), connect_timeout_s=20), options, PlainView(out)
+    )
+    try:
+        assert watcher._connect(first=True)
+        target.command("fill 36")
+        deadline = time.monotonic() + 45
+        while "heap dump for GCS002" not in out.getvalue() and time.monotonic() < deadline:
+            watcher._tick()
+            time.sleep(0.5)
+        with pytest.raises(TargetError) as refused_by_target:
+            watcher.source.dump_heap(str(existing), live=True, timeout_s=60)
+        watcher._finish()
+    finally:
+        target.stop()
+    text = out.getvalue()
+    assert f"heap dump for GCS002 refused: {existing} exists (never overwritten)" in text, text
+    assert "heap dump written" not in text
+    assert "exists" in str(refused_by_target.value), refused_by_target.value
+    assert existing.read_bytes() == b"evidence: keep me"
+    assert sorted(tmp_path.glob("*.hprof")) == [existing]
+    assert watcher.dumps.made == []

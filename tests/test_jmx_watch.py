@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import signal
 import socket
+import subprocess
 import time
 
 import pytest
@@ -413,3 +414,172 @@ def test_prometheus_endpoint_serves_the_latest_poll_as_openmetrics():
         r'pauses",category="pause"\} \d+',
         text,
     )
+
+
+def _alert_lines(lines: list[str], rule: str) -> list[str]:
+    """'ALERT'/'CLEARED' for each alert line of `rule`, in order (lines start with HH:MM:SS)."""
+    out = []
+    for line in lines:
+        words = line.split()
+        if len(words) >= 3 and words[1] in ("ALERT", "CLEARED") and words[2] == rule:
+            out.append(words[1])
+    return out
+
+
+def test_an_alert_starts_and_clears_live_once_each_and_a_second_dump_waits_for_the_cooldown(
+    tmp_path,
+):
+    """A real JVM fills its old generation (GCS002 starts: one ALERT line, one heap dump),
+    releases it (one CLEARED line once the 4 s alert window has slid past), then fills it again
+    within the cooldown: a second ALERT, and the dump is refused and reported."""
+    target = jmx_support.start_old_gen_target("-XX:+UseSerialGC", "-Xms64m")
+    dumps = tmp_path / "dumps"
+    dumps.mkdir()
+    record = tmp_path / "cycle.jsonl"
+    watch = gcscope_popen(
+        "watch", target.address, "--interval", "0.5s", "--alert-window", "4s",
+        "--record", str(record), "--heap-dump-dir", str(dumps), "--heap-dump-on", "GCS002",
+        "--heap-dump-cooldown", "10m",
+    )  # fmt: skip
+    out = jmx_support.LineReader(watch.stdout)
+    try:
+        out.wait_for("watching 127.0.0.1", 60)
+        started = time.monotonic()
+        target.command("fill 36")  # ~85 % of the 42.7 MB old generation after a full GC
+        first = out.wait_for("ALERT GCS002", 45)
+        alert_in = time.monotonic() - started
+        out.wait_for("heap dump written", 60, after=first)
+        target.command("release")
+        cleared = out.wait_for("CLEARED GCS002", 45, after=first)
+        target.command("fill 36")
+        second = out.wait_for("ALERT GCS002", 45, after=cleared)
+        refused = out.wait_for("heap dump for GCS002 refused: cooldown", 15, after=second)
+        target.command("release")
+        out.wait_for("CLEARED GCS002", 45, after=second)
+        watch.send_signal(signal.SIGINT)
+        lines = out.rest(30)
+        watch.wait(30)
+    finally:
+        if watch.poll() is None:
+            watch.kill()
+        target.stop()
+    assert watch.returncode == 130, watch.stderr.read()
+    assert alert_in < 45
+    # once when it starts, once when it clears, for each breach: no repeats, no flapping
+    assert _alert_lines(lines, "GCS002") == ["ALERT", "CLEARED", "ALERT", "CLEARED"]
+    assert "less than 600 s ago (next allowed in" in lines[refused]
+    files = sorted(dumps.glob("gcscope-*.hprof"))
+    assert len(files) == 1 and files[0].stat().st_size > 1_000_000  # the first breach's only
+    assert sum("heap dump written" in line for line in lines) == 1
+    replay = read_recording(record)
+    dump_notes = [(n["state"], n["rule"]) for n in replay.notes if n["what"] == "dump"]
+    assert dump_notes == [("started", "GCS002"), ("written", "GCS002"), ("refused", "GCS002")]
+    alert_notes = [(n["id"], n["state"]) for n in replay.notes if n["what"] == "alert"]
+    assert [s for i, s in alert_notes if i == "GCS002"] == [
+        "started", "cleared", "started", "cleared"
+    ]  # fmt: skip
+    for f in files:
+        f.unlink()
+
+
+def test_heap_dumps_stop_at_the_maximum_in_the_directory_and_none_is_deleted(tmp_path):
+    """--heap-dump-max 2 in a directory that already holds one gcscope dump: the first breach
+    writes the second, the next breach (cooldown long past) is refused; nothing is deleted."""
+    target = jmx_support.start_old_gen_target("-XX:+UseSerialGC", "-Xms64m")
+    dumps = tmp_path / "dumps"
+    dumps.mkdir()
+    older = dumps / "gcscope-1-20250101T000000000000Z.hprof"
+    older.write_bytes(b"evidence from an earlier watch")
+    watch = gcscope_popen(
+        "watch", target.address, "--interval", "0.5s", "--alert-window", "4s",
+        "--heap-dump-dir", str(dumps), "--heap-dump-on", "GCS002", "--heap-dump-max", "2",
+        "--heap-dump-cooldown", "1s",
+    )  # fmt: skip
+    out = jmx_support.LineReader(watch.stdout)
+    try:
+        out.wait_for("watching 127.0.0.1", 60)
+        target.command("fill 36")
+        first = out.wait_for("ALERT GCS002", 45)
+        out.wait_for("heap dump written", 60, after=first)
+        target.command("release")
+        cleared = out.wait_for("CLEARED GCS002", 45, after=first)
+        target.command("fill 36")
+        second = out.wait_for("ALERT GCS002", 45, after=cleared)
+        refused = out.wait_for("heap dump for GCS002 refused", 15, after=second)
+        watch.send_signal(signal.SIGINT)
+        lines = out.rest(30)
+        watch.wait(30)
+    finally:
+        if watch.poll() is None:
+            watch.kill()
+        target.stop()
+    assert watch.returncode == 130
+    assert lines[refused].endswith(
+        f"heap dump for GCS002 refused: 2 gcscope dumps already in {dumps} "
+        "(--heap-dump-max 2); remove some to allow more"
+    )
+    files = sorted(dumps.glob("gcscope-*.hprof"))
+    assert len(files) == 2 and files[0] == older
+    assert older.read_bytes() == b"evidence from an earlier watch"  # never deleted or touched
+    assert files[1].stat().st_size > 1_000_000
+    assert sum("heap dump written" in line for line in lines) == 1
+    files[1].unlink()
+
+
+def test_wrong_password_through_the_cli_exits_4_with_a_clear_message_in_bounded_time(tmp_path):
+    password_file = tmp_path / "jmx.password"
+    password_file.write_text("monitor s3cret\n")
+    password_file.chmod(0o600)  # the JVM refuses a password file others can read
+    access_file = tmp_path / "jmx.access"
+    access_file.write_text("monitor readonly\n")
+    target = start_target(
+        "-XX:+UseSerialGC",
+        extra_jmx={
+            "auth": True,
+            "password_file": str(password_file),
+            "access_file": str(access_file),
+        },
+    )
+    wrong_file = tmp_path / "wrong.txt"
+    wrong_file.write_text("not-the-password\n")
+    right_file = tmp_path / "right.txt"
+    right_file.write_text("s3cret\n")
+    runs = {}
+    try:
+        for name, args, env in (
+            ("file", ["--password-file", str(wrong_file)], None),
+            ("env", ["--password-env", "GCSCOPE_TEST_PW"], {"GCSCOPE_TEST_PW": "not-the-password"}),
+            ("none", [], None),
+        ):
+            user = [] if name == "none" else ["--user", "monitor"]
+            started = time.monotonic()
+            done = gcscope(
+                "watch", target.address, *user, *args, "--duration", "2s", env=env, timeout=60,
+                stdin=subprocess.DEVNULL,
+            )  # fmt: skip
+            runs[name] = (done, time.monotonic() - started)
+        good = gcscope(
+            "watch", target.address, "--user", "monitor", "--password-file", str(right_file),
+            "--duration", "1s", "--interval", "0.5s", "--json", timeout=60,
+        )  # fmt: skip
+    finally:
+        target.stop()
+    for name in ("file", "env"):
+        done, elapsed = runs[name]
+        assert done.returncode == 4, (name, done.stderr)
+        assert done.stderr.strip() == (
+            f"gcscope: error: cannot connect to {target.address}: authentication failed: "
+            "invalid username or password"
+        ), name
+        assert "not-the-password" not in done.stdout + done.stderr
+        assert "Traceback" not in done.stderr
+        assert elapsed < 30, (name, elapsed)  # one refused attempt: no retries, no hang
+    done, elapsed = runs["none"]
+    assert done.returncode == 4 and elapsed < 30
+    assert done.stderr.strip() == (
+        f"gcscope: error: cannot connect to {target.address}: the target requires a username "
+        "and password (--user, with --password-env, --password-file or a prompt)"
+    )
+    assert good.returncode == 0, good.stderr
+    assert json.loads(good.stdout)["watch"]["polls"] >= 1
+    assert "s3cret" not in good.stdout + good.stderr
