@@ -583,3 +583,88 @@ def test_wrong_password_through_the_cli_exits_4_with_a_clear_message_in_bounded_
     assert good.returncode == 0, good.stderr
     assert json.loads(good.stdout)["watch"]["polls"] >= 1
     assert "s3cret" not in good.stdout + good.stderr
+
+
+def _scrape(port: int) -> tuple[str, str]:
+    import urllib.request
+
+    with urllib.request.urlopen(f"http://127.0.0.1:{port}/metrics", timeout=5) as response:
+        return response.headers["Content-Type"], response.read().decode()
+
+
+def _samples(text: str) -> dict[str, float]:
+    """`name{labels}` → value, for every sample line (comments and # EOF left out)."""
+    out = {}
+    for line in text.splitlines():
+        if line and not line.startswith("#"):
+            key, _, value = line.rpartition(" ")
+            out[key] = float(value)
+    return out
+
+
+def test_prometheus_endpoint_with_the_jmx_source_serves_real_polls_and_the_target_going(
+    tmp_path,
+):
+    """--prometheus on a JMX watch: the MXBean names and categories, counters that only grow
+    and equal what the watch recorded, no max for a pool without one, and gcscope_up 0 once
+    the target is killed."""
+    target = start_target("-XX:+UseG1GC")
+    port = jmx_support.free_port()
+    record = tmp_path / "prom.jsonl"
+    watch = gcscope_popen(
+        "watch", target.address, "--interval", "0.5s", "--duration", "60s",
+        "--prometheus", f"127.0.0.1:{port}", "--record", str(record),
+    )  # fmt: skip
+    try:
+        wait_for_polls(record, 2)
+        content_type, first = _scrape(port)
+        young = 'gcscope_gc_collections_total{collector="G1 Young Generation",category="pause"}'
+        deadline = time.monotonic() + 30
+        while True:  # until a young collection has been counted between two scrapes
+            time.sleep(1.0)
+            _, second = _scrape(port)
+            if _samples(second)[young] > _samples(first)[young] or time.monotonic() > deadline:
+                break
+        target.stop()  # SIGKILL: the watch loses it
+        deadline = time.monotonic() + 30
+        while True:
+            _, gone = _scrape(port)
+            if f'gcscope_up{{target="{target.address}"}} 0' in gone or time.monotonic() > deadline:
+                break
+            time.sleep(0.3)
+        watch.send_signal(signal.SIGINT)
+        watch.communicate(timeout=30)
+    finally:
+        if watch.poll() is None:
+            watch.kill()
+        target.stop()
+    assert content_type == "application/openmetrics-text; version=1.0.0; charset=utf-8"
+    for text in (first, second, gone):
+        assert text.endswith("# EOF\n") and text.count("# EOF") == 1
+    a, b = _samples(first), _samples(second)
+    assert a[f'gcscope_up{{target="{target.address}"}}'] == 1
+    for pool, category in (
+        ("G1 Eden Space", "eden"),
+        ("G1 Survivor Space", "survivor"),
+        ("G1 Old Gen", "old"),
+        ("Metaspace", "metaspace"),
+    ):
+        labels = f'{{pool="{pool}",category="{category}"}}'
+        assert a[f"gcscope_pool_committed_bytes{labels}"] > 0 or category == "survivor"
+        assert f"gcscope_pool_used_bytes{labels}" in a
+    # G1 Eden and Metaspace report max = -1: no max sample rather than a false one
+    assert not any(k.startswith('gcscope_pool_max_bytes{pool="G1 Eden Space"') for k in a)
+    assert a['gcscope_pool_max_bytes{pool="G1 Old Gen",category="old"}'] > 0
+    assert b[young] > a[young]  # counters only grow
+    for key, value in a.items():
+        if key.startswith(("gcscope_gc_collections_total", "gcscope_gc_time_seconds_total")):
+            assert b[key] >= value, key
+    assert b["gcscope_jvm_uptime_seconds"] > a["gcscope_jvm_uptime_seconds"]
+    # the scraped figures are those of a poll the watch made and recorded
+    replay = read_recording(record)
+    counts = replay.collectors
+    recorded = counts.filter(counts[model.COLLECTOR] == "G1 Young Generation")[
+        model.COLLECTION_COUNT
+    ].to_list()
+    assert int(a[young]) in recorded and int(b[young]) in recorded
+    assert f'gcscope_up{{target="{target.address}"}} 0' in gone
