@@ -82,6 +82,21 @@ def test_generational_shenandoah_cycles_carry_their_generation():
     assert (filling[model.KIND], filling[model.DURATION_MS]) == ("old", pytest.approx(1.365))
 
 
+def test_a_trigger_announces_the_next_collection_to_begin_not_one_still_logging():
+    # [5.202s] Trigger (Old): Old has overgrown, live at end of previous OLD marking: …
+    # [5.203s] GC(34) Concurrent reset (Young)                      (GC(34) begins)
+    # [5.275s] Trigger (Young): Average GC time (…) is above the time …   (GC(34) still logs)
+    # [5.276s] Trigger (Young): GC start is already pending         (an info rule's line, first
+    #                                                                 in grammar order: no cause)
+    # [5.719s] GC(34) … (Old)                                       (GC(34)'s old cycle)
+    events = _events("jdk25/shenandoah-generational-gcstar-leak.log")
+    causes = events.filter(pl.col(model.GC_ID).is_in([34, 35])).group_by(model.GC_ID).agg(
+        pl.col(model.CAUSE).unique()
+    )
+    assert dict(causes.iter_rows()) == {34: ["Old has overgrown"], 35: ["Average GC time"]}
+    assert "GC start is already pending" not in events.get_column(model.CAUSE).to_list()
+
+
 def test_an_epsilon_heap_line_is_a_heap_sample():
     # [0.248s][info   ][gc          ] Heap: 256M reserved, 256M (100.00%) committed, 13231K (5.05%) used
     events = _events("jdk17/epsilon-gcstar-oom.log")

@@ -66,3 +66,38 @@ def test_golden_case(case_id: str, case: dict):
     values, message, _ = decorations.split(case["line"])
     explanation = ReferenceParser(grammars).explain(message, plan.rules, values.get("tags"))
     assert explanation.matched is not None and explanation.matched.name == case["rule"], explanation.render(message)
+
+
+def test_rules_told_apart_by_their_leading_text_never_match_the_same_golden_line():
+    """`rules_disjoint` lets the engine skip the first-rule-wins check between two rules: it must
+    never call two rules disjoint when one line matches both."""
+    import polars as pl
+
+    from gcscope.grammar.compile import rules_disjoint
+    from gcscope.ingest.engine import LINE
+
+    grammars = load_grammars()
+    rules = grammars.rules
+    proven = 0
+    for _, case in CASES:
+        decorations = detect([case["line"]])
+        plan = make_plan(decorations, grammars, tuple(g.name for g in grammars.grammars))
+        own = grammars.rule(case["rule"])
+        others = [r for r in rules if r is not own and rules_disjoint(r, own, decorations.has_tags)]
+        proven += len(others)
+        if not others:
+            continue
+        frame = pl.DataFrame({LINE: [case["line"]]})
+        hits = frame.select([pl.col(LINE).str.contains(plan.full_regex(r, capture=False)).alias(r.name) for r in others])
+        matched = [name for name, value in hits.row(0, named=True).items() if value]
+        assert not matched, f"{case['rule']} and {matched} both match {case['line']!r}"
+    assert proven > len(CASES) * len(rules) // 2  # the test tells most pairs apart
+
+
+def test_rules_that_can_read_the_same_line_are_not_told_apart():
+    from gcscope.grammar.compile import rules_disjoint
+
+    grammars = load_grammars()
+    pending, trigger = grammars.rule("shenandoah_trigger_pending"), grammars.rule("shenandoah_trigger")
+    assert not rules_disjoint(pending, trigger, has_tags=True)
+    assert rules_disjoint(grammars.rule("g1_pause"), grammars.rule("g1_eden_regions"), has_tags=True)

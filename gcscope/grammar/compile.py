@@ -31,6 +31,11 @@ class CompiledRule:
     fields: tuple[tuple[str, str], ...]  # (field name, conversion) in group order
     anchor: str | None  # a literal every matching message contains: the engine's prefilter
     also: tuple[str, ...]  # further literals every match contains, checked on the kept rows
+    # Literals one of which every match contains: (anchor,) when there is one, else the
+    # alternatives of a mandatory alternation ("NUMA Support" | "Compressed Oops" | …); empty
+    # when no literal can tell (the engine then tries the rule on every line still unclaimed).
+    anchor_set: tuple[str, ...]
+    leads: frozenset[str]  # how its messages can start (see `leads`)
     tags: tuple[str, ...] | None
     level: str | None
     constants: tuple[tuple[str, str], ...]
@@ -170,6 +175,107 @@ def _anchors(rule: dsl.Rule) -> tuple[str | None, tuple[str, ...]]:
     return useful[0], tuple(useful[1:4])
 
 
+def _literal_set(item) -> frozenset[str] | None:
+    """Literals one of which every match of `item` contains (None: no such set)."""
+    if isinstance(item, dsl.Literal):
+        return frozenset({item.text}) if _strong(item.text) else None
+    if isinstance(item, dsl.Field):
+        return _literal_set(item.element)
+    if isinstance(item, dsl.Repeat) and item.low >= 1:
+        return _literal_set(item.body)
+    if isinstance(item, dsl.Alternation):
+        sets = [_literal_set(option) for option in item.options]
+        return None if any(s is None for s in sets) else frozenset().union(*sets)
+    if isinstance(item, dsl.Sequence):
+        candidates = [frozenset({run}) for run in mandatory_literals(item) if _strong(run)]
+        candidates += [s for s in map(_literal_set, item.items) if s is not None]
+        return min(candidates, key=_set_cost, default=None)
+    return None  # tokens, inline regexes, optional parts, `...`
+
+
+def _strong(literal: str) -> bool:
+    # "GC(" starts most lines of a log: it filters nothing; short literals filter little.
+    return literal.strip() not in ("GC(", ")", "(", "") and len(literal.strip()) >= 3
+
+
+def _set_cost(literals: frozenset[str]) -> tuple[int, int]:
+    return len(literals), -min(len(literal.strip()) for literal in literals)
+
+
+def anchor_set(rule: dsl.Rule) -> tuple[str, ...]:
+    anchor, _ = _anchors(rule)
+    if anchor:
+        return (anchor,)
+    found = _literal_set(rule.match)
+    return tuple(sorted(found)) if found else ()
+
+
+# Leading text of a rule's matches, for telling rules apart without running them: literal
+# characters, DIGITS for an INT token (one or more digits), ANY where nothing more is known.
+DIGITS, ANY = "\x00", "\x01"
+_LEAD_CHARS = 48  # enough to tell "GC(12) Pause Young" from "GC(12) Pause Remark"
+_LEAD_OPTIONS = 64
+
+
+def leads(rule: dsl.Rule) -> frozenset[str]:
+    """The possible starts of the rule's message, at most _LEAD_CHARS long (ANY beyond)."""
+    return frozenset(_leads(tuple(rule.match.items)))
+
+
+def _leads(items: tuple, budget: int = _LEAD_CHARS) -> set[str]:
+    if not items:
+        return {""}  # the message ends here
+    if budget <= 0:
+        return {ANY}
+    head, rest = items[0], items[1:]
+    if isinstance(head, dsl.Field):
+        return _leads((head.element, *rest), budget)
+    if isinstance(head, dsl.Sequence):
+        return _leads((*head.items, *rest), budget)
+    if isinstance(head, dsl.Literal):
+        return {head.text + tail for tail in _leads(rest, budget - len(head.text))}
+    if isinstance(head, dsl.TokenRef) and head.name == "INT":
+        return {DIGITS + tail for tail in _leads(rest, budget - 1)}
+    if isinstance(head, (dsl.Alternation, dsl.Optional)):
+        options = head.options if isinstance(head, dsl.Alternation) else (head.body, dsl.Sequence(()))
+        found: set[str] = set()
+        for option in options:
+            found |= _leads((*option.items, *rest), budget)
+            if len(found) > _LEAD_OPTIONS:
+                return {ANY}
+        return found
+    return {ANY}
+
+
+def _lead_disjoint(a: str, b: str) -> bool:
+    """True when no message can start as both `a` and `b`."""
+    # the decorations end with an optional space: leading spaces prove nothing
+    a, b = a.lstrip(" "), b.lstrip(" ")
+    i = 0
+    while True:
+        if i == len(a) or i == len(b):
+            return (i == len(a)) != (i == len(b)) and ANY not in (a[i:i + 1], b[i:i + 1])
+        x, y = a[i], b[i]
+        if ANY in (x, y):
+            return False
+        if x == DIGITS or y == DIGITS:
+            other = y if x == DIGITS else x
+            if other == DIGITS:
+                i += 1
+                continue
+            return not other.isdigit()
+        if x != y:
+            return True
+        i += 1
+
+
+def rules_disjoint(first: CompiledRule, second: CompiledRule, has_tags: bool) -> bool:
+    """True when no line can match both rules (a sound test: False proves nothing)."""
+    if has_tags and first.tags is not None and second.tags is not None and not set(first.tags) & set(second.tags):
+        return True
+    return all(_lead_disjoint(a, b) for a in first.leads for b in second.leads)
+
+
 def compile_grammar(grammar: dsl.GrammarFile, shared_tokens: dict[str, dsl.Token]) -> CompiledGrammar:
     tokens = {**shared_tokens, **grammar.tokens}
     for token in tokens.values():
@@ -187,6 +293,8 @@ def compile_grammar(grammar: dsl.GrammarFile, shared_tokens: dict[str, dsl.Token
                 fields=tuple(compiler.fields),
                 anchor=_anchors(rule)[0],
                 also=_anchors(rule)[1],
+                anchor_set=anchor_set(rule),
+                leads=leads(rule),
                 tags=rule.tags,
                 level=rule.level,
                 constants=rule.constants,

@@ -245,10 +245,12 @@ def _attach_announcements(events: pl.DataFrame, starts: pl.DataFrame) -> pl.Data
     ]
     if not announced.height or not fields:
         return events
+    # A GC id begins at its first line: a trigger printed while an earlier collection is still
+    # logging (generational Shenandoah's old cycle) announces the next one, not that one.
     numbered = pl.concat([
         frame.filter(pl.col(model.GC_ID).is_not_null()).select(model.RUN_ID, pl.col(model.GC_ID).alias("_next_gc"), pl.col(ORDER).alias("_at"))
         for frame in (events, starts)
-    ]).sort("_at")
+    ]).group_by(model.RUN_ID, "_next_gc").agg(pl.col("_at").min()).sort("_at")
     assigned = (
         announced.select(model.RUN_ID, ORDER, *fields).sort(ORDER)
         .join_asof(numbered, left_on=ORDER, right_on="_at", by=model.RUN_ID, strategy="forward", check_sortedness=False)

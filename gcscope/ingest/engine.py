@@ -15,7 +15,7 @@ from functools import lru_cache
 
 import polars as pl
 
-from gcscope.grammar.compile import CompiledRule, GrammarSet
+from gcscope.grammar.compile import CompiledRule, GrammarSet, rules_disjoint
 from gcscope.ingest.decorations import Decorations
 
 LINE = "line"
@@ -77,6 +77,13 @@ class Extractor:
     rule: CompiledRule
     order: int  # position of the rule in grammar order: the first matching rule wins
     regex: str  # decorations + message; message only for attribute rules (see make_plan)
+    # The first matching rule wins, so a line the rule reads may belong to an earlier rule (an
+    # info rule carving out an exception, e.g. "Trigger: GC start is already pending"). Lines
+    # holding one of the earlier rules' anchor literals are tested against `earlier_regex`;
+    # every line against `earlier_unanchored_regex` (earlier rules that have no anchor).
+    earlier_literals: tuple[str, ...]
+    earlier_regex: str | None
+    earlier_unanchored_regex: str | None
 
 
 @dataclasses.dataclass(frozen=True)
@@ -106,14 +113,33 @@ def _make_plan(decorations: Decorations, grammars: GrammarSet, names: tuple[str,
     rules = tuple(rule for name in names for rule in grammars.by_name(name).rules)
     plan = Plan(decorations, rules, "", ())
     # Named groups may repeat across rules: the recognising regex needs none of them.
-    branches = [re.sub(r"\(\?P<\w+>", "(?:", plan.full_regex(rule, capture=False)[1:]) for rule in rules]
+    branches = [_bare(plan.full_regex(rule, capture=False))[1:] for rule in rules]
     recognise = "^(?:" + "|".join(f"(?:{b})" for b in branches) + ")"
     extractors = tuple(
-        Extractor(rule, order, _extraction_regex(plan, rule))
+        Extractor(rule, order, _extraction_regex(plan, rule), *_earlier(plan, rule, rules[:order]))
         for order, rule in enumerate(rules)
         if rule.yields != "info" and _is_wanted(rule, wanted)
     )
     return Plan(decorations, rules, recognise, extractors)
+
+
+def _earlier(plan: Plan, rule: CompiledRule, earlier: tuple[CompiledRule, ...]) -> tuple[tuple[str, ...], str | None, str | None]:
+    """What `Extractor.earlier_*` test: the earlier rules that could match a line `rule` reads."""
+    earlier = tuple(other for other in earlier if not rules_disjoint(other, rule, plan.decorations.has_tags))
+
+    def alternation(rules: list[CompiledRule]) -> str | None:
+        if not rules:
+            return None
+        return "|".join(f"(?:{_bare(plan.full_regex(rule, capture=False))})" for rule in rules)
+
+    anchored = [rule for rule in earlier if rule.anchor_set]
+    literals = tuple(sorted({literal for rule in anchored for literal in rule.anchor_set}))
+    return literals, alternation(anchored), alternation([rule for rule in earlier if not rule.anchor_set])
+
+
+def _bare(regex: str) -> str:
+    """Without named groups (they repeat across rules)."""
+    return re.sub(r"\(\?P<\w+>", "(?:", regex)
 
 
 def _extraction_regex(plan: Plan, rule: CompiledRule) -> str:
@@ -210,23 +236,35 @@ def run_chunk(frame: pl.DataFrame, plan: Plan, first_line_no: int) -> ChunkResul
         for literal in extractor.rule.also:
             rows = rows.filter(line.str.contains(literal, literal=True))
         extractors.append(extractor)
-        queries.append(
-            rows.select(LINE_NO, line.str.extract_groups(extractor.regex).alias("m"))
-            .unnest("m")
-            .with_columns(pl.lit(extractor.rule.name).alias(RULE))
-        )
+        query = rows.select(LINE_NO, LINE, line.str.extract_groups(extractor.regex).alias("m")).unnest("m")
+        query = query.filter(_matched(extractor)).filter(~_claimed_earlier(extractor)).drop(LINE)
+        queries.append(query.with_columns(pl.lit(extractor.rule.name).alias(RULE)))
     records = []
     unknown_line_nos = unknown.get_column(LINE_NO)
     for extractor, found in zip(extractors, pl.collect_all(queries) if queries else []):
-        # extract_groups yields a struct of nulls where the regex did not match: drop those rows,
-        # and rows of lines that no rule recognised as a whole.
-        groups = [c for c in found.columns if c not in (LINE_NO, RULE)]
-        found = found.filter(pl.any_horizontal(pl.col(groups).is_not_null())) if groups else found
+        # drop rows of lines that no rule recognised as a whole
         if unknown_line_nos.len():
             found = found.filter(~pl.col(LINE_NO).is_in(unknown_line_nos.implode()))
         if found.height:
             records.append(_convert(found, extractor.rule, plan.decorations))
     return ChunkResult(frame.height, int(blank.item()), records, unknown)
+
+
+def _matched(extractor: Extractor) -> pl.Expr:
+    """extract_groups yields a struct of nulls where the regex did not match."""
+    names = [name for name, _ in extractor.rule.fields]
+    names += [group for group in ("_uptime", "_time", "_hostname", "_pid") if f"?P<{group}>" in extractor.regex]
+    return pl.any_horizontal(pl.col(names).is_not_null()) if names else pl.lit(True)
+
+
+def _claimed_earlier(extractor: Extractor) -> pl.Expr:
+    line = pl.col(LINE)
+    claimed = pl.lit(False)
+    if extractor.earlier_regex:
+        claimed = line.str.contains_any(list(extractor.earlier_literals)) & line.str.contains(extractor.earlier_regex)
+    if extractor.earlier_unanchored_regex:
+        claimed = claimed | line.str.contains(extractor.earlier_unanchored_regex)
+    return claimed
 
 
 def _convert(found: pl.DataFrame, rule: CompiledRule, decorations: Decorations) -> pl.DataFrame:
@@ -250,7 +288,7 @@ def classify(frame: pl.DataFrame, plan: Plan) -> pl.Series:
     """The first rule (in grammar order) matching each line, or null: the engine's answer to
     "which rule is this line?", used by the differential and golden tests (not the hot path)."""
     line = pl.col(LINE)
-    bare = [re.sub(r"\(\?P<\w+>", "(?:", plan.full_regex(rule, capture=False)) for rule in plan.rules]
+    bare = [_bare(plan.full_regex(rule, capture=False)) for rule in plan.rules]
     expr = pl.lit(None, dtype=pl.String)
     for rule, regex in reversed(list(zip(plan.rules, bare))):
         expr = pl.when(line.str.contains(regex)).then(pl.lit(rule.name)).otherwise(expr)
