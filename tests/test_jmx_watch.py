@@ -60,7 +60,8 @@ def test_ssl_target_with_its_truststore_and_clear_messages_without(tmp_path):
     try:
         trusted = gcscope(
             "watch", target.address, "--ssl", "--truststore", str(truststore),
-            "--duration", "2s", "--interval", "0.5s", "--json",
+            # long enough for two polls when a busy machine makes each SSL call slow
+            "--duration", "6s", "--interval", "0.5s", "--json",
             env={"GCSCOPE_TRUSTSTORE_PASSWORD": "changeit"}, timeout=120,
         )  # fmt: skip
         untrusted = gcscope(
