@@ -30,7 +30,11 @@ from gcscope.analysis.trend import theil_sen
 from gcscope.config import Config, catalogue, default_config, severity_rank
 from gcscope.model import (
     CATEGORY,
+    CAUSE,
+    CONCURRENT,
     DURATION_MS,
+    FAILURE,
+    GC_ID,
     HEAP_AFTER_BYTES,
     HEAP_COMMITTED_BYTES,
     KIND,
@@ -139,13 +143,21 @@ def matching(events: pl.DataFrame, match: Mapping[str, Iterable[str]]) -> pl.Dat
     return events.filter(pl.any_horizontal(conditions).fill_null(False)).sort(UPTIME_S)
 
 
-def _count_rule(ctx: RunContext, params: Mapping[str, Any], rule_id: str, what: str) -> list[Hit]:
-    """Shared body of the event-type rules: count the matching events of the run."""
-    found = matching(ctx.events, catalogue().rules[rule_id].match)
+def _count_rule(
+    ctx: RunContext,
+    params: Mapping[str, Any],
+    rule_id: str,
+    what: str,
+    found: pl.DataFrame | None = None,
+    values: dict[str, Any] | None = None,
+) -> list[Hit]:
+    """Shared body of the event-type rules: count the matching events of the run (or `found`)."""
+    if found is None:
+        found = matching(ctx.events, catalogue().rules[rule_id].match)
     if found.height < max(1, int(params["min_count"])):
         return []
     start, end = _span(found)
-    values: dict[str, Any] = {"count": found.height}
+    values = {"count": found.height, **(values or {})}
     durations = found[DURATION_MS].drop_nulls()
     if durations.len():
         values["total_ms"] = _num(durations.sum())
@@ -478,7 +490,18 @@ def humongous_allocations(ctx: RunContext, params: Mapping[str, Any]) -> list[Hi
 
 @rule("GCS009")
 def evacuation_failure(ctx: RunContext, params: Mapping[str, Any]) -> list[Hit]:
-    return _count_rule(ctx, params, "GCS009", "collection(s) with an evacuation failure")
+    found = matching(ctx.events, catalogue().rules["GCS009"].match)
+    named = found.group_by(FAILURE).len().sort(["len", FAILURE], descending=[True, False])
+    failures = {str(f): int(n) for f, n in named.iter_rows()}
+    what = ", ".join(f"{f} ×{n}" for f, n in failures.items())
+    return _count_rule(
+        ctx,
+        params,
+        "GCS009",
+        f"collection(s) with an evacuation or promotion failure ({what})",
+        found,
+        {"failures": failures},
+    )
 
 
 @rule("GCS010")
@@ -491,9 +514,65 @@ def degenerated_gcs(ctx: RunContext, params: Mapping[str, Any]) -> list[Hit]:
     return _count_rule(ctx, params, "GCS011", "degenerated GC(s)")
 
 
+# Causes of a full GC someone asked for: one that takes over from a running concurrent cycle is
+# an "interruption" (CMS: "Concurrent mode interrupted"), not a failure.
+REQUESTED_CAUSES = (
+    "system.gc",
+    "diagnostic command",
+    "jvmti",
+    "heap inspection",
+    "heap dump",
+    "whitebox",
+)
+
+
+def full_gcs_in_open_cycles(events: pl.DataFrame) -> pl.DataFrame:
+    """Full GCs that took over from a concurrent cycle still running: the latest initial-mark
+    pause before the full GC opened a cycle that had not ended by then (no `concurrent` event
+    of its GC id ending earlier; CMS prints none for a cycle a full GC abandons). That is how
+    HotSpot defines a concurrent mode failure, which CMS logs only at gc=debug ("GC(51)
+    Concurrent mode failure"). Full GCs with a requested cause (System.gc(), jcmd GC.run, a
+    heap dump or inspection, JVMTI, WhiteBox) are not failures. At most one per cycle."""
+    timed = events.filter(pl.col(UPTIME_S).is_not_null() & pl.col(GC_ID).is_not_null())
+    marks = timed.filter((pl.col(CATEGORY) == PAUSE) & (pl.col(KIND) == "initial_mark"))
+    if marks.height == 0:
+        return events.clear()
+    ends = (
+        _with_end(timed.filter(pl.col(CATEGORY) == CONCURRENT))
+        .group_by(GC_ID)
+        .agg(pl.col(_END).max().alias("_cycle_end_s"))
+    )
+    cycles = (
+        marks.select(pl.col(GC_ID).alias("_cycle"), pl.col(UPTIME_S).alias("_mark_s"))
+        .join(ends.rename({GC_ID: "_cycle"}), on="_cycle", how="left")
+        .sort("_mark_s")
+    )
+    cause = pl.col(CAUSE).fill_null("").str.to_lowercase()
+    requested = pl.any_horizontal([cause.str.contains(c, literal=True) for c in REQUESTED_CAUSES])
+    fulls = timed.filter((pl.col(CATEGORY) == PAUSE) & (pl.col(KIND) == "full") & ~requested)
+    if fulls.height == 0:
+        return events.clear()
+    taken_over = (
+        fulls.sort(UPTIME_S)
+        .join_asof(cycles, left_on=UPTIME_S, right_on="_mark_s", strategy="backward")
+        .filter(
+            pl.col("_cycle").is_not_null()
+            & (pl.col("_cycle_end_s").is_null() | (pl.col("_cycle_end_s") > pl.col(UPTIME_S)))
+        )
+        .unique("_cycle", keep="first", maintain_order=True)
+    )
+    return taken_over.select(events.columns)
+
+
 @rule("GCS012")
 def concurrent_mode_failure(ctx: RunContext, params: Mapping[str, Any]) -> list[Hit]:
-    return _count_rule(ctx, params, "GCS012", "concurrent mode failure(s)")
+    named = matching(ctx.events, catalogue().rules["GCS012"].match)
+    inferred = full_gcs_in_open_cycles(ctx.events)
+    key = [SOURCE_FILE, SOURCE_LINE, UPTIME_S]
+    unnamed = inferred.join(named.select(key), on=key, how="anti", nulls_equal=True)
+    found = pl.concat([named, unnamed]).sort(UPTIME_S)
+    values = {"taken_over_from_cycle": inferred.height} if inferred.height else {}
+    return _count_rule(ctx, params, "GCS012", "concurrent mode failure(s)", found, values)
 
 
 # --- running them --------------------------------------------------------------------------------
