@@ -13,9 +13,13 @@ columns only, so every collector the grammars know is covered without code here:
 
 A robust Theil–Sen line through the baseline (as % of max heap against hours) gives the slope,
 its 95 % interval and the Mann–Kendall p-value. The verdict is `insufficient_evidence` when the
-run cannot tell (too few points, too short), `healthy` when the floor does not rise
-significantly faster than the threshold, `leak` when it does by a clear margin, `suspected` in
-between. Parameters are the thresholds of rule GCS001 (`gcscope/rules/catalogue.toml`).
+run cannot tell (too few points, too short; then it carries no slope or fit either),
+`healthy` when the floor does not rise significantly faster than the threshold, `leak` when it
+does by a clear margin, `suspected` in between. A heap that ran out is conclusive however short
+the run: the floor climbed to where whole-heap collections free almost nothing, or the run ended
+in back-to-back full (or degenerated) GCs that freed nothing after the floor climbed by a clear
+margin; collections after those (the heap freed once the OutOfMemoryError dropped the work) are
+left out. Parameters are the thresholds of rule GCS001 (`gcscope/rules/catalogue.toml`).
 """
 
 from __future__ import annotations
@@ -37,6 +41,7 @@ from gcscope.analysis.trend import (
 )
 from gcscope.model import (
     CATEGORY,
+    CAUSE,
     CONCURRENT,
     DURATION_MS,
     HEAP_AFTER_BYTES,
@@ -64,6 +69,22 @@ YOUNG_ONLY_KINDS = ("young", "minor")
 # Pauses that collect the whole heap (with concurrent cycles): when they free nothing, the
 # heap has run out.
 WHOLE_HEAP_KINDS = ("full", "degenerated")
+# Causes of a collection someone asked for (System.gc(), jcmd GC.run, a heap dump or inspection,
+# JVMTI, WhiteBox): it finds the heap however full it is, so freeing little proves nothing.
+REQUESTED_CAUSES = (
+    "system.gc",
+    "diagnostic command",
+    "jvmti",
+    "heap inspection",
+    "heap dump",
+    "whitebox",
+)
+# A run that ends in exhaustion: at least this many back-to-back stop-the-world whole-heap
+# collections that free (almost) nothing ...
+EXHAUSTION_MIN_COLLECTIONS = 2
+# ... followed by at most this many collections (once the OutOfMemoryError has dropped the work
+# that held the heap, one more collection frees it: that is no floor).
+EXHAUSTION_MAX_AFTER = 2
 FLOOR_BINS = 60  # old collections: at most this many troughs over the analysed span
 ENVELOPE_BINS = 30  # lower envelope of all collections: at most this many troughs
 EVIDENCE_MAX_POINTS = 200  # points listed in the JSON evidence (all are used in the fit)
@@ -126,6 +147,28 @@ def _insufficient(reason: str, **extra: Any) -> dict[str, Any]:
     return out
 
 
+# Figures of the evidence that come from the fit: a run without a verdict shows none.
+FIT_EVIDENCE = ("floor_start_pct", "floor_end_pct", "rise_pct", "recent_slope_pct_per_hour")
+
+
+def _withdrawn(out: dict[str, Any], reason: str) -> dict[str, Any]:
+    """`out` turned into insufficient_evidence: the points stay in the evidence, but no slope,
+    fit or figure derived from them (a line through too little is no finding)."""
+    out.update(
+        verdict="insufficient_evidence",
+        shape=None,
+        slope_pct_per_hour=None,
+        fit=None,
+        oom_eta_s=None,
+        reason=reason,
+    )
+    evidence = out.get("evidence") or {}
+    for key in FIT_EVIDENCE:
+        if key in evidence:
+            evidence[key] = None
+    return out
+
+
 def _thin_indices(n: int, limit: int) -> np.ndarray:
     if n <= limit:
         return np.arange(n)
@@ -150,6 +193,49 @@ def _troughs(frame: pl.DataFrame, bins: int) -> pl.DataFrame:
         return frame
     t, _ = lower_envelope(frame[_T].to_numpy(), frame[HEAP_AFTER_BYTES].to_numpy(), bins=bins)
     return frame.filter(pl.col(_T).is_in(t.tolist())).unique(_T, keep="first").sort(_T)
+
+
+def requested_expr() -> pl.Expr:
+    """Rows whose cause is a request (REQUESTED_CAUSES), not the heap's state."""
+    cause = pl.col(CAUSE).fill_null("").str.to_lowercase()
+    return pl.any_horizontal([cause.str.contains(c, literal=True) for c in REQUESTED_CAUSES])
+
+
+def _fill_pct(frame: pl.DataFrame, heap_max: float) -> pl.Series:
+    """Per collection: the higher of heap after as % of the committed heap (else max heap) and
+    as % of heap before (what the collection found)."""
+    after = frame[HEAP_AFTER_BYTES].cast(pl.Float64)
+    capacity = frame[HEAP_COMMITTED_BYTES].cast(pl.Float64).fill_null(heap_max)
+    of_capacity = after / capacity * 100.0
+    of_found = (after / frame[HEAP_BEFORE_BYTES].cast(pl.Float64) * 100.0).fill_null(0.0)
+    return pl.select(pl.max_horizontal(of_capacity, of_found)).to_series().fill_null(0.0)
+
+
+def _exhaustion(gcs: pl.DataFrame, heap_max: float, exhausted_pct: float) -> pl.DataFrame | None:
+    """The collections in which the run ran out of heap, or None: the last back-to-back
+    stop-the-world whole-heap collections (full, degenerated; at least
+    EXHAUSTION_MIN_COLLECTIONS, none of them requested) that each left the heap at least
+    `exhausted_pct` full (of the committed heap, or of what it found), with at most
+    EXHAUSTION_MAX_AFTER collections of any kind after them. A column `_fill` holds each one's
+    fill. Concurrent cycles do not count: allocation during a cycle makes what it found
+    meaningless."""
+    indexed = gcs.with_row_index("_i")
+    whole = indexed.filter(
+        (pl.col(CATEGORY) == PAUSE) & pl.col(KIND).is_in(list(WHOLE_HEAP_KINDS)) & ~requested_expr()
+    )
+    if whole.height < EXHAUSTION_MIN_COLLECTIONS:
+        return None
+    whole = whole.with_columns(_fill_pct(whole, heap_max).alias("_fill"))
+    full = (whole["_fill"] >= exhausted_pct).to_list()
+    last = max((i for i, hit in enumerate(full) if hit), default=None)
+    if last is None or gcs.height - 1 - int(whole["_i"][last]) > EXHAUSTION_MAX_AFTER:
+        return None
+    first = last
+    while first > 0 and full[first - 1]:
+        first -= 1
+    if last - first + 1 < EXHAUSTION_MIN_COLLECTIONS:
+        return None
+    return whole.slice(first, last - first + 1).drop("_i")
 
 
 def _end_fill_pct(base: pl.DataFrame, heap_max: float, since_s: float) -> float | None:
@@ -227,6 +313,17 @@ def leak_verdict(
     warmup_end = start + min(
         float(_param(params, "warmup_pct")) / 100.0 * span, float(_param(params, "warmup_max_s"))
     )
+    exhausted_pct = float(_param(params, "exhausted_pct"))
+    # A run that ended in exhaustion: what comes after (the heap freed once the error dropped
+    # the work) is neither floor nor trend.
+    ran_dry = _exhaustion(gcs, heap_max, exhausted_pct)
+    if ran_dry is not None and float(ran_dry[_T][0]) < warmup_end:
+        ran_dry = None
+    after_exhaustion = 0
+    if ran_dry is not None:
+        cut = float(ran_dry[_T][-1])
+        after_exhaustion = gcs.filter(pl.col(_T) > cut).height
+        gcs = gcs.filter(pl.col(_T) <= cut)
     base = gcs.filter(pl.col("_base"))
     skip = int(_param(params, "warmup_collections"))
     base = base.slice(min(skip, base.height)).filter(pl.col(_T) >= warmup_end)
@@ -246,7 +343,7 @@ def leak_verdict(
             )
         used = _troughs(after, ENVELOPE_BINS)
         source = "lower_envelope"
-        if used.height < min_points:
+        if used.height < min_points and ran_dry is None:
             return _insufficient(
                 f"{old_count} old-generation collection(s) and {after.height} collection(s) in"
                 f" all after the warm-up: at least {min_points} floor points are needed",
@@ -282,11 +379,32 @@ def leak_verdict(
     fit_start = float(fit.predict([t[0] / 3600.0])[0])
     fit_last = float(fit.predict([t[-1] / 3600.0])[0])
     rise = fit.slope * points_span / 3600.0
+    min_rise = float(_param(params, "min_rise_pct"))
+    # The last collections, not the end of the run: the JVM's exit report comes later.
+    last_gc = float(gcs[_T][-1])
+    climb = None
+    if ran_dry is not None:
+        end_fill: float | None = float(ran_dry["_fill"].median())  # type: ignore[arg-type]
+        level = float(np.median(ran_dry[HEAP_AFTER_BYTES].to_numpy() / heap_max * 100.0))
+        before = y[t < float(ran_dry[_T][0])]
+        if before.size:  # from the early floor (its first third) to where the heap ran out
+            climb = level - float(np.median(before[: max(1, before.size // 3)]))
+        evidence["exhaustion"] = {
+            "collections": ran_dry.height,
+            "start_uptime_s": _finite(ran_dry[UPTIME_S][0]),
+            "end_uptime_s": _finite(ran_dry[_T][-1]),
+            "heap_after_pct": _finite(level),
+            "climb_pct": _finite(climb),
+            "collections_after": after_exhaustion,
+            "lines": _examples(ran_dry),
+        }
+    else:
+        end_fill = _end_fill_pct(base, heap_max, t[0] + 0.75 * (last_gc - t[0]))
     evidence.update(
         floor_start_pct=_finite(fit_start),
         floor_end_pct=_finite(fit_end),
         rise_pct=_finite(rise),
-        end_fill_pct=_finite(_end_fill_pct(base, heap_max, t[0] + 0.75 * (end - t[0]))),
+        end_fill_pct=_finite(end_fill),
     )
     out: dict[str, Any] = {
         "verdict": "healthy",
@@ -303,25 +421,30 @@ def leak_verdict(
     threshold = float(_param(params, "slope_pct_per_hour"))
     significant = fit.p_value < float(_param(params, "max_p_value")) and fit.slope_low > 0
     end_fill = evidence["end_fill_pct"]
-    exhausted = end_fill is not None and end_fill >= float(_param(params, "exhausted_pct"))
-    min_rise = float(_param(params, "min_rise_pct"))
+    exhausted = end_fill is not None and end_fill >= exhausted_pct
     # A heap that ran out: the floor climbed (significantly, by a clear margin) to the top,
-    # where old collections free almost nothing. That is conclusive however short the run, so
-    # it bypasses min_span_s.
-    ran_out = significant and exhausted and rise >= min_rise
+    # where old collections free almost nothing; or the run ended in back-to-back full GCs
+    # that freed nothing after the floor climbed by a clear margin to there. That is conclusive
+    # however short the run or few the points, so it bypasses min_span_s and min_points.
+    ended_exhausted = climb is not None and climb >= min_rise
+    ran_out = (significant and exhausted and rise >= min_rise) or ended_exhausted
 
     min_span = float(_param(params, "min_span_s"))
     if points_span < min_span and not ran_out:
-        out.update(
-            verdict="insufficient_evidence",
-            shape=None,
-            reason=f"the floor points span {points_span:.0f} s; at least {min_span:.0f} s are"
-            " needed to tell a trend",
+        return _withdrawn(
+            out,
+            f"the floor points span {points_span:.0f} s; at least {min_span:.0f} s are needed to"
+            " tell a trend",
         )
-        return out
+    if used.height < min_points and not ran_out:  # kept only for a run that may have run out
+        return _withdrawn(
+            out,
+            f"{old_count} old-generation collection(s) after the warm-up give {used.height}"
+            f" floor points: at least {min_points} are needed",
+        )
 
     ci = f"95 % interval {fit.slope_low:.1f} to {fit.slope_high:.1f} %/h"
-    if not (significant and fit.slope > threshold):
+    if not ran_out and not (significant and fit.slope > threshold):
         why = (
             f"not above {threshold:g} %/h"
             if fit.slope <= threshold
@@ -345,12 +468,21 @@ def leak_verdict(
             slope_now = recent.slope
             floor_now = float(recent.predict([end / 3600.0])[0])
         evidence["recent_slope_pct_per_hour"] = _finite(recent.slope)
-    out["oom_eta_s"] = _finite(max(0.0, (100.0 - floor_now) / slope_now * 3600.0))
+    if ended_exhausted:
+        out["oom_eta_s"] = 0.0  # it has run out
+    else:
+        out["oom_eta_s"] = _finite(max(0.0, (100.0 - floor_now) / slope_now * 3600.0))
 
     conclusive = source == "old_collections" and rise >= min_rise
     out["verdict"] = "leak" if conclusive or ran_out else "suspected"
     notes = []
-    if exhausted:
+    if ended_exhausted and ran_dry is not None:
+        notes.append(
+            f"the run ended in {ran_dry.height} back-to-back whole-heap collections that left"
+            f" the heap {end_fill:.0f} % full, after the floor climbed {climb:.0f} points of max"
+            " heap: the heap has run out"
+        )
+    elif exhausted:
         notes.append(
             f"the last whole-heap collections left the heap {end_fill:.0f} % full: the heap has"
             " run out"

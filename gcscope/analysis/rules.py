@@ -25,12 +25,11 @@ import numpy as np
 import polars as pl
 
 from gcscope.analysis import metrics
-from gcscope.analysis.leak import baseline_kinds_expr, heap_max_of, leak_verdict
+from gcscope.analysis.leak import baseline_kinds_expr, heap_max_of, leak_verdict, requested_expr
 from gcscope.analysis.trend import theil_sen
 from gcscope.config import Config, catalogue, default_config, severity_rank
 from gcscope.model import (
     CATEGORY,
-    CAUSE,
     CONCURRENT,
     DURATION_MS,
     FAILURE,
@@ -514,25 +513,14 @@ def degenerated_gcs(ctx: RunContext, params: Mapping[str, Any]) -> list[Hit]:
     return _count_rule(ctx, params, "GCS011", "degenerated GC(s)")
 
 
-# Causes of a full GC someone asked for: one that takes over from a running concurrent cycle is
-# an "interruption" (CMS: "Concurrent mode interrupted"), not a failure.
-REQUESTED_CAUSES = (
-    "system.gc",
-    "diagnostic command",
-    "jvmti",
-    "heap inspection",
-    "heap dump",
-    "whitebox",
-)
-
-
 def full_gcs_in_open_cycles(events: pl.DataFrame) -> pl.DataFrame:
     """Full GCs that took over from a concurrent cycle still running: the latest initial-mark
     pause before the full GC opened a cycle that had not ended by then (no `concurrent` event
     of its GC id ending earlier; CMS prints none for a cycle a full GC abandons). That is how
     HotSpot defines a concurrent mode failure, which CMS logs only at gc=debug ("GC(51)
-    Concurrent mode failure"). Full GCs with a requested cause (System.gc(), jcmd GC.run, a
-    heap dump or inspection, JVMTI, WhiteBox) are not failures. At most one per cycle."""
+    Concurrent mode failure"). Full GCs with a requested cause (leak.REQUESTED_CAUSES:
+    System.gc(), jcmd GC.run, a heap dump...) are interruptions, not failures. At most one per
+    cycle."""
     timed = events.filter(pl.col(UPTIME_S).is_not_null() & pl.col(GC_ID).is_not_null())
     marks = timed.filter((pl.col(CATEGORY) == PAUSE) & (pl.col(KIND) == "initial_mark"))
     if marks.height == 0:
@@ -547,9 +535,7 @@ def full_gcs_in_open_cycles(events: pl.DataFrame) -> pl.DataFrame:
         .join(ends.rename({GC_ID: "_cycle"}), on="_cycle", how="left")
         .sort("_mark_s")
     )
-    cause = pl.col(CAUSE).fill_null("").str.to_lowercase()
-    requested = pl.any_horizontal([cause.str.contains(c, literal=True) for c in REQUESTED_CAUSES])
-    fulls = timed.filter((pl.col(CATEGORY) == PAUSE) & (pl.col(KIND) == "full") & ~requested)
+    fulls = timed.filter((pl.col(CATEGORY) == PAUSE) & (pl.col(KIND) == "full") & ~requested_expr())
     if fulls.height == 0:
         return events.clear()
     taken_over = (
