@@ -340,3 +340,24 @@ def test_summary_shows_leak_verdict_and_findings_with_log_lines(tmp_path):
     assert "Leak verdict leak (hockey stick)" in oom and "heap already full" in oom
     short = gcscope("analyze", LEAK / "g1-leak-short.log", cwd=tmp_path).stdout
     assert "Leak verdict insufficient evidence" in short and "Findings none" in short
+
+
+def test_compare_shows_no_leak_slope_for_a_run_without_verdict(tmp_path):
+    short = LEAK / "g1-leak-short.log"
+    done = gcscope("compare", short, SERIAL_LEAK, "--json", cwd=tmp_path)
+    row = next(r for r in json.loads(done.stdout)["rows"] if r["metric"] == "leak slope")
+    assert row["base"] is None and row["delta"] is None
+    assert row["candidate"] > 0
+    verdicts = next(r for r in json.loads(done.stdout)["rows"] if r["metric"] == "leak verdict")
+    assert verdicts["base"] == "insufficient_evidence"
+    # A result saved by an older gcscope still carries a slope for insufficient_evidence.
+    saved = json.loads(gcscope("analyze", "--json", short, cwd=tmp_path).stdout)
+    assert saved["runs"][0]["leak"]["slope_pct_per_hour"] is None
+    saved["runs"][0]["leak"]["slope_pct_per_hour"] = 123.4
+    old = tmp_path / "old.json"
+    old.write_text(json.dumps(saved))
+    again = json.loads(gcscope("compare", old, SERIAL_LEAK, "--json", cwd=tmp_path).stdout)
+    assert next(r for r in again["rows"] if r["metric"] == "leak slope")["base"] is None
+    table = gcscope("compare", old, SERIAL_LEAK, cwd=tmp_path).stdout
+    slope_line = next(line for line in table.splitlines() if line.startswith("leak slope"))
+    assert "123" not in slope_line and "–" in slope_line

@@ -11,7 +11,8 @@ both sides, the change, the tolerance and whether the change is a regression:
   none;
 - Old Gen saturation after GC (max): by more than `old_gen_points`;
 - leak verdict: `leak` or `suspected` in the candidate where the base had neither (`leak`).
-Other rows (p50, mean, allocation rate, leak slope) are shown for context, never judged.
+Other rows (p50, mean, allocation rate, leak slope) are shown for context, never judged; the leak
+slope only for a run with a verdict (not `insufficient_evidence`).
 """
 
 from __future__ import annotations
@@ -44,6 +45,15 @@ def full_gc_per_hour(run: Mapping[str, Any]) -> float | None:
     if count is None or duration is None:
         return None
     return float(count) / duration * 3600.0
+
+
+def leak_slope(run: Mapping[str, Any]) -> float | None:
+    """The floor's slope of a run's leak verdict; None without a verdict (insufficient_evidence:
+    a line through too few points is no figure, even in a result saved by an older gcscope)."""
+    leak = run.get("leak") or {}
+    if leak.get("verdict") in (None, "insufficient_evidence"):
+        return None
+    return leak.get("slope_pct_per_hour")
 
 
 def _row(metric: str, unit: str, base: Any, cand: Any, **more: Any) -> dict[str, Any]:
@@ -166,13 +176,6 @@ def compare_runs(
             status=status,
         )
     )
-    rows.append(
-        _row(
-            "leak slope",
-            "%/h",
-            (base.get("leak") or {}).get("slope_pct_per_hour"),
-            (candidate.get("leak") or {}).get("slope_pct_per_hour"),
-        )
-    )
+    rows.append(_row("leak slope", "%/h", leak_slope(base), leak_slope(candidate)))
     regressions = [r["metric"] for r in rows if r["status"] == "regression"]
     return {"rows": rows, "regressions": regressions, "regression": bool(regressions)}
