@@ -55,7 +55,9 @@ def assemble(frames: list[pl.DataFrame], grammars: GrammarSet, set_name: str,
         )
     events = _concat(by_type.get("event", []))
     init = _concat(by_type.get("init", []))
-    attributes = _concat(by_type.get("attribute", []) + by_type.get("attribute_after", []))
+    # Attribute records stay in narrow groups (one per set of columns): one wide frame of every
+    # attribute line would be the largest object of a big log (mostly nulls).
+    attribute_groups = [_concat(group) for group in _by_columns(by_type.get("attribute", []) + by_type.get("attribute_after", []))]
     cycle_starts = _concat(by_type.get("cycle_start", []))
     safepoint_starts = _concat(by_type.get("safepoint_start", []))
     if events is None and init is None:
@@ -64,7 +66,7 @@ def assemble(frames: list[pl.DataFrame], grammars: GrammarSet, set_name: str,
     breaks = _run_breaks(events, init)
     events = _with_run(events, breaks, first_run_id)
     init = _with_run(init, breaks, first_run_id)
-    attributes = _with_run(attributes, breaks, first_run_id)
+    attribute_groups = [_with_run(group, breaks, first_run_id) for group in attribute_groups]
     cycle_starts = _with_run(cycle_starts, breaks, first_run_id)
     safepoint_starts = _with_run(safepoint_starts, breaks, first_run_id)
 
@@ -80,8 +82,8 @@ def assemble(frames: list[pl.DataFrame], grammars: GrammarSet, set_name: str,
         events = _attach_announcements(events, cycle_starts)
     if safepoint_starts is not None:
         events = _name_safepoints(events, safepoint_starts)
-    if attributes is not None:
-        events = _attach_attributes(events, attributes)
+    if attribute_groups:
+        events = _attach_attributes(events, attribute_groups)
     events = _regions_to_bytes(events, runs)
     events = events.with_columns(
         pl.col(FILE_IDX).replace_strict(dict(enumerate(files)), return_dtype=pl.String).alias(model.SOURCE_FILE)
@@ -90,6 +92,18 @@ def assemble(frames: list[pl.DataFrame], grammars: GrammarSet, set_name: str,
     order = [model.RUN_ID, model.UPTIME_S, ORDER] if model.UPTIME_S in events.columns else [ORDER]
     events = events.sort(order, nulls_last=True)
     return model.conform_events(events), runs
+
+
+def _by_columns(frames: list[pl.DataFrame]) -> list[list[pl.DataFrame]]:
+    """Group frames that share a value column (e.g. two wordings of the metaspace line): within
+    a group the first line of an event wins a column, as in one frame sorted by position."""
+    groups: list[tuple[set[str], list[pl.DataFrame]]] = []
+    for frame in frames:
+        columns = set(frame.columns) - _BOOKKEEPING - {"_yields"}
+        joined = [group for group in groups if group[0] & columns]
+        merged = (columns.union(*(g[0] for g in joined)), [f for g in joined for f in g[1]] + [frame])
+        groups = [group for group in groups if not any(group is j for j in joined)] + [merged]
+    return [group for _, group in groups]
 
 
 def _concat(frames: list[pl.DataFrame]) -> pl.DataFrame | None:
@@ -287,24 +301,51 @@ def _name_safepoints(events: pl.DataFrame, starts: pl.DataFrame) -> pl.DataFrame
     )
 
 
-def _attach_attributes(events: pl.DataFrame, attributes: pl.DataFrame) -> pl.DataFrame:
-    if model.GC_ID not in events.columns or model.GC_ID not in attributes.columns:
+def _attach_attributes(events: pl.DataFrame, groups: list[pl.DataFrame]) -> pl.DataFrame:
+    """Give each event the values of its attribute lines. The values are scattered into new
+    columns by row position: a join would copy every column of the event table per group."""
+    if model.GC_ID not in events.columns or events.height == 0:
         return events
+    targets = events.filter(pl.col(model.GC_ID).is_not_null()).select(
+        model.RUN_ID, model.GC_ID, pl.col(ORDER).alias("_target")
+    ).sort("_target")
+    at = targets.with_columns(pl.col("_target").alias("_at"))
+    order = events.get_column(ORDER)
+    by_order = order.arg_sort()
+    sorted_order = order.gather(by_order)
+    for attributes in groups:
+        joined = _attribute_values(attributes, at)
+        if joined is None:
+            continue
+        rows = by_order.gather(sorted_order.search_sorted(joined.get_column("_target")))
+        columns = []
+        for name in joined.columns:
+            if name == "_target":
+                continue
+            values = joined.get_column(name)
+            column = pl.Series(name, [None], dtype=values.dtype).extend_constant(None, events.height - 1)
+            column = column.scatter(rows, values)
+            # A value on the anchor line itself wins over one from an attribute line.
+            columns.append(pl.coalesce(name, pl.lit(column)).alias(name) if name in events.columns else column)
+        events = events.with_columns(columns)
+    return events
+
+
+def _attribute_values(attributes: pl.DataFrame, at: pl.DataFrame) -> pl.DataFrame | None:
+    """One group's values per target event (its ORDER in `_target`), or None."""
+    if model.GC_ID not in attributes.columns:
+        return None
     value_columns = [
         c for c in attributes.columns
         if c not in _BOOKKEEPING and c != "_yields" and not attributes.get_column(c).is_null().all()
     ]
     if not value_columns:
-        return events
-    targets = events.filter(pl.col(model.GC_ID).is_not_null()).select(
-        model.RUN_ID, model.GC_ID, pl.col(ORDER).alias("_target")
-    ).sort("_target")
+        return None
     attributes = attributes.filter(pl.col(model.GC_ID).is_not_null()).sort(ORDER)
     # Most attribute lines come before their event's summary line: look forward first, and back
     # only for the few attributes no later event of their GC id claims. `attribute_after`
     # lines (CPU times) follow their event: back first.
     keys = attributes.select(ORDER, model.RUN_ID, model.GC_ID)
-    at = targets.with_columns(pl.col("_target").alias("_at"))
 
     def nearest(strategy: str) -> pl.Series:
         return keys.join_asof(
@@ -318,19 +359,13 @@ def _attach_attributes(events: pl.DataFrame, attributes: pl.DataFrame) -> pl.Dat
         pl.when(pl.lit(after)).then(pl.coalesce(pl.lit(backward), pl.lit(forward)))
         .otherwise(pl.coalesce(pl.lit(forward), pl.lit(backward)))
     ).to_series()
-    joined = (
+    return (
         attributes.select(value_columns)
         .with_columns(target.alias("_target"))
         .filter(pl.col("_target").is_not_null())
         .group_by("_target")
         .agg([pl.col(c).drop_nulls().first() for c in value_columns])
     )
-    events = events.join(joined, left_on=ORDER, right_on="_target", how="left", suffix="_attr")
-    # A value on the anchor line itself wins over one from an attribute line.
-    clashing = [c for c in value_columns if f"{c}_attr" in events.columns]
-    return events.with_columns(
-        [pl.coalesce(c, f"{c}_attr").alias(c) for c in clashing]
-    ).drop([f"{c}_attr" for c in clashing])
 
 
 def _first_values(frame: pl.DataFrame, keys: list[str]) -> dict:

@@ -27,8 +27,15 @@ _SIZE_FACTORS = {"B": 1, "K": 1024, "M": 1024**2, "G": 1024**3, "T": 1024**4}
 _MS_FACTORS = {"ms": 1.0, "s": 1000.0, "us": 1e-3, "ns": 1e-6}
 
 
+# Token texts are known to match their token's regex (tokens.grammar), so conversions need no
+# regex of their own: strip the unit, cast the number (a regex per field cost more than the
+# extraction that found it).
+_UNIT_CHARS = " %abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
+
+
 def _number(expr: pl.Expr) -> pl.Expr:
-    return expr.str.extract(r"^(\d+(?:\.\d+)?)", 1).cast(pl.Float64)
+    """The leading number of a token text ("12.5%", "1.500G", "0.21s", "3 seconds")."""
+    return expr.str.strip_chars_end(_UNIT_CHARS).cast(pl.Float64, strict=False)
 
 
 def convert(name: str, conversion: str) -> pl.Expr:
@@ -37,20 +44,20 @@ def convert(name: str, conversion: str) -> pl.Expr:
         return text
     if conversion in ("int", "regions"):
         return text.cast(pl.Int64, strict=False)
-    if conversion == "float":
+    if conversion in ("float", "s"):
         return _number(text)
-    if conversion == "bytes":
-        unit = text.str.extract(r"([BKMGT])B?$", 1).replace_strict(
-            _SIZE_FACTORS, default=None, return_dtype=pl.Float64
-        )
-        return (_number(text) * unit).round(0).cast(pl.Int64)
-    if conversion == "ms":
-        unit = text.str.extract(r"(ms|us|ns|s)$", 1).replace_strict(
-            _MS_FACTORS, default=None, return_dtype=pl.Float64
+    if conversion == "bytes":  # "411M", "96K", "0B", "1.500G", "64 MB"
+        scaled = text.str.strip_chars_end("B")
+        unit = scaled.str.slice(-1).replace_strict(_SIZE_FACTORS, default=1.0, return_dtype=pl.Float64)
+        return (_number(scaled) * unit).round(0).cast(pl.Int64)
+    if conversion == "ms":  # "11.751ms", "0.010s", "11.751 ms", "5us", "120 ns"
+        unit = (
+            pl.when(text.str.ends_with("ms")).then(1.0)
+            .when(text.str.ends_with("us")).then(1e-3)
+            .when(text.str.ends_with("ns")).then(1e-6)
+            .when(text.str.ends_with("s")).then(1000.0)
         )
         return _number(text) * unit
-    if conversion == "s":
-        return _number(text)
     raise ValueError(conversion)
 
 
@@ -94,6 +101,7 @@ class Plan:
     rules: tuple[CompiledRule, ...]  # in priority order
     recognise_regex: str
     extractors: tuple[Extractor, ...]
+    rule_dtype: pl.DataType  # the RULE column: an Enum of every rule name (4 bytes a record)
 
     def full_regex(self, rule: CompiledRule, capture: bool = True) -> str:
         identity = capture and rule.yields == "init"
@@ -111,7 +119,8 @@ def make_plan(decorations: Decorations, grammars: GrammarSet, names: tuple[str, 
 def _make_plan(decorations: Decorations, grammars: GrammarSet, names: tuple[str, ...],
                wanted: frozenset[str] | None) -> Plan:
     rules = tuple(rule for name in names for rule in grammars.by_name(name).rules)
-    plan = Plan(decorations, rules, "", ())
+    rule_dtype = pl.Enum([rule.name for rule in grammars.rules])
+    plan = Plan(decorations, rules, "", (), rule_dtype)
     # Named groups may repeat across rules: the recognising regex needs none of them.
     branches = [_bare(plan.full_regex(rule, capture=False))[1:] for rule in rules]
     recognise = "^(?:" + "|".join(f"(?:{b})" for b in branches) + ")"
@@ -120,7 +129,7 @@ def _make_plan(decorations: Decorations, grammars: GrammarSet, names: tuple[str,
         for order, rule in enumerate(rules)
         if rule.yields != "info" and _is_wanted(rule, wanted)
     )
-    return Plan(decorations, rules, recognise, extractors)
+    return Plan(decorations, rules, recognise, extractors, rule_dtype)
 
 
 def _earlier(plan: Plan, rule: CompiledRule, earlier: tuple[CompiledRule, ...]) -> tuple[tuple[str, ...], str | None, str | None]:
@@ -238,7 +247,7 @@ def run_chunk(frame: pl.DataFrame, plan: Plan, first_line_no: int) -> ChunkResul
         extractors.append(extractor)
         query = rows.select(LINE_NO, LINE, line.str.extract_groups(extractor.regex).alias("m")).unnest("m")
         query = query.filter(_matched(extractor)).filter(~_claimed_earlier(extractor)).drop(LINE)
-        queries.append(query.with_columns(pl.lit(extractor.rule.name).alias(RULE)))
+        queries.append(query.with_columns(pl.lit(extractor.rule.name, dtype=plan.rule_dtype).alias(RULE)))
     records = []
     unknown_line_nos = unknown.get_column(LINE_NO)
     for extractor, found in zip(extractors, pl.collect_all(queries) if queries else []):
