@@ -4,15 +4,18 @@ XML, JSON, and the configuration errors a user can make."""
 from __future__ import annotations
 
 import contextlib
+import gzip
 import io
 import json
 import os
+import re
 import subprocess
 import sys
 from dataclasses import dataclass
 from pathlib import Path
 from xml.etree import ElementTree as ET
 
+import numpy as np
 import pytest
 
 from gcscope.cli import main
@@ -361,3 +364,131 @@ def test_compare_shows_no_leak_slope_for_a_run_without_verdict(tmp_path):
     table = gcscope("compare", old, SERIAL_LEAK, cwd=tmp_path).stdout
     slope_line = next(line for line in table.splitlines() if line.startswith("leak slope"))
     assert "123" not in slope_line and "–" in slope_line
+
+
+# --- compare: each judged row, from two saved results -------------------------------------------
+
+PAUSE_SUMMARY = re.compile(r"^\[([\d.]+)s\].*\bGC\(\d+\) Pause .* ([\d.]+)ms$")
+UPTIME_DECORATION = re.compile(r"^\[([\d.]+)s\]")
+# Every tolerance wide open: a test then narrows the one it judges.
+LOOSE = {
+    "p99_pause_pct": 100000,
+    "max_pause_pct": 100000,
+    "throughput_points": 100,
+    "full_gc_rate_pct": 100000,
+    "old_gen_points": 100,
+    "leak": "false",
+}
+
+
+def raw_text(path: Path) -> str:
+    return gzip.decompress(path.read_bytes()).decode() if path.suffix == ".gz" else path.read_text()
+
+
+def raw_figures(path: Path) -> dict[str, float]:
+    """Pause p99 and max, full GCs per hour, from the raw log lines (not gcscope's engine)."""
+    lines = raw_text(path).splitlines()
+    pauses = np.array([float(m[2]) for line in lines if (m := PAUSE_SUMMARY.match(line))])
+    uptimes = [float(m[1]) for line in lines if (m := UPTIME_DECORATION.match(line))]
+    full = sum(1 for line in lines if "Pause Full (" in line and PAUSE_SUMMARY.match(line))
+    return {
+        "pause p99": float(np.percentile(pauses, 99)),
+        "pause max": float(pauses.max()),
+        "full GCs per hour": full / (max(uptimes) - min(uptimes)) * 3600.0,
+    }
+
+
+@pytest.fixture(scope="module")
+def saved(tmp_path_factory):
+    """`gcscope analyze --json` of a log, saved once per module: saved(path) -> the JSON file."""
+    where = tmp_path_factory.mktemp("saved")
+    files: dict[Path, Path] = {}
+
+    def save(path: Path) -> Path:
+        if path not in files:
+            done = gcscope("analyze", "--json", path, cwd=where)
+            assert done.returncode == 0, done.stderr
+            files[path] = where / f"{path.name}.json"
+            files[path].write_text(done.stdout)
+        return files[path]
+
+    return save
+
+
+def compare_saved(saved, base: Path, cand: Path, cwd: Path, **tolerances) -> tuple[Done, dict]:
+    sets = []
+    for key, value in {**LOOSE, **tolerances}.items():
+        sets += ["--set", f"compare.{key}={value}"]
+    done = gcscope("compare", saved(base), saved(cand), "--json", *sets, cwd=cwd)
+    out = json.loads(done.stdout)
+    return done, {row["metric"]: row for row in out["rows"]} | {"_out": out}
+
+
+@pytest.mark.parametrize(
+    ("metric", "key", "base", "cand", "unit"),
+    [
+        ("pause p99", "p99_pause_pct", SERIAL_STEADY, SERIAL_LEAK, "pct"),
+        ("pause max", "max_pause_pct", SERIAL_STEADY, SERIAL_LEAK, "pct"),
+        ("full GCs per hour", "full_gc_rate_pct", SERIAL_STEADY, SERIAL_LEAK, "pct"),
+        ("Old Gen after GC (max)", "old_gen_points", G1_STEADY, LEAK / "g1-oom.log.gz", "points"),
+    ],
+)
+def test_compare_judges_each_row_by_its_tolerance(saved, tmp_path, metric, key, base, cand, unit):
+    done, rows = compare_saved(saved, base, cand, tmp_path)
+    row = rows[metric]
+    assert row["status"] == "ok"  # every tolerance wide open
+    # (a base without full GCs makes any in the candidate a regression, whatever the tolerance)
+    others = set(rows["_out"]["regressions"])
+    assert others <= {"full GCs per hour"} and done.returncode == (1 if others else 0)
+    b, c = row["base"], row["candidate"]
+    assert row["delta"] == pytest.approx(c - b)
+    if metric in ("pause p99", "pause max", "full GCs per hour"):  # the raw lines agree
+        assert b == pytest.approx(raw_figures(base)[metric], rel=1e-3)
+        assert c == pytest.approx(raw_figures(cand)[metric], rel=1e-3)
+    if unit == "pct":
+        change = (c - b) / b * 100.0
+        assert row["delta_pct"] == pytest.approx(change)
+    else:
+        change = c - b
+    # the candidate is clearly worse: +41 % p99, +333 % max, +330 % full GCs, +50 points
+    assert change > 25
+    # A tolerance just above the change passes, just below it is a regression of this row.
+    above, below = round(change * 1.05, 3), round(change * 0.95, 3)
+    done, rows = compare_saved(saved, base, cand, tmp_path, **{key: above})
+    assert rows[metric]["status"] == "ok"
+    assert set(rows["_out"]["regressions"]) == others
+    assert rows[metric]["tolerance"].startswith(f"+{above:g} ")
+    done, rows = compare_saved(saved, base, cand, tmp_path, **{key: below})
+    assert done.returncode == 1
+    assert set(rows["_out"]["regressions"]) == others | {metric}
+    assert rows[metric]["status"] == "regression"
+    # The other way round the change is an improvement (beyond the tolerance), no regression.
+    back = (c - b) / c * 100.0 if unit == "pct" else change  # a share of the worse side now
+    done, rows = compare_saved(saved, cand, base, tmp_path, **{key: round(back * 0.9, 3)})
+    assert rows[metric]["status"] == "improved"
+    assert metric not in rows["_out"]["regressions"]
+
+
+def test_compare_full_gcs_where_the_base_had_none_is_a_regression(saved, tmp_path):
+    g1_oom = LEAK / "g1-oom.log.gz"
+    done, rows = compare_saved(saved, G1_STEADY, g1_oom, tmp_path, full_gc_rate_pct=1e6)
+    row = rows["full GCs per hour"]
+    assert row["base"] == 0.0 and row["candidate"] > 0 and row["delta_pct"] is None
+    assert row["candidate"] == pytest.approx(raw_figures(g1_oom)["full GCs per hour"], rel=1e-3)
+    assert row["status"] == "regression" and done.returncode == 1
+
+
+def test_compare_of_two_saved_results_equals_compare_of_the_logs(saved, tmp_path):
+    from_json = gcscope(
+        "compare",
+        saved(SERIAL_STEADY),
+        saved(SERIAL_LEAK),
+        "--json",
+        cwd=tmp_path,
+    )
+    from_logs = gcscope("compare", SERIAL_STEADY, SERIAL_LEAK, "--json", cwd=tmp_path)
+    assert from_json.returncode == from_logs.returncode == 1
+    a, b = json.loads(from_json.stdout), json.loads(from_logs.stdout)
+    assert a["rows"] == b["rows"]
+    assert a["regressions"] == b["regressions"]
+    assert a["base"].endswith(".json") and b["base"] == str(SERIAL_STEADY)
