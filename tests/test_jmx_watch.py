@@ -669,3 +669,61 @@ def test_prometheus_endpoint_with_the_jmx_source_serves_real_polls_and_the_targe
     ].to_list()
     assert int(a[young]) in recorded and int(b[young]) in recorded
     assert f'gcscope_up{{target="{target.address}"}} 0' in gone
+
+
+def test_notifications_lost_for_real_are_filled_in_from_the_counts_each_collection_once(tmp_path):
+    """A storm of 300 collections while the client's listener is slowed (the test-only
+    GCSCOPE_TEST_SLOW_LISTENER_MS: 100 ms a notification, as a stalled client) and the target
+    buffers only 50 notifications (its jmx.remote.x.notification.buffer.size): the target says
+    it lost some (`jmx.remote.connection.notifs.lost`), the watch says so, and every collection
+    is in the recording exactly once — notified, or filled in from the collection counts."""
+    buffer_size = 50
+    target = jmx_support.start_old_gen_target(
+        "-XX:+UseSerialGC", "-Xms16m", f"-Djmx.remote.x.notification.buffer.size={buffer_size}",
+        heap="-Xmx16m",
+    )  # fmt: skip
+    record = tmp_path / "storm.jsonl"
+    watch = gcscope_popen(
+        "watch", target.address, "--interval", "0.5s", "--record", str(record), "--json",
+        env={"GCSCOPE_TEST_SLOW_LISTENER_MS": "100"},
+    )  # fmt: skip
+    err = jmx_support.LineReader(watch.stderr)
+    try:
+        wait_for_polls(record, 2)  # the counts before the storm are known
+        target.command("gcs 300", timeout_s=120)
+        # what the target still buffers reaches the slow listener within buffer × 100 ms
+        time.sleep(buffer_size * 0.1 + 2.0)
+        watch.send_signal(signal.SIGINT)
+        out, _ = watch.communicate(timeout=60)
+        lines = err.rest(30)
+    finally:
+        if watch.poll() is None:
+            watch.kill()
+        target.stop()
+    assert watch.returncode == 130
+    summary = json.loads(out)
+    info = summary["watch"]
+    said = [line for line in lines if "the target dropped GC notifications (May have lost" in line]
+    assert said, "\n".join(lines)
+    assert info["notifications_lost"] > 0
+    assert info["notifications_lost"] == sum(
+        int(line.split("lost up to ")[1].split()[0]) for line in said
+    )
+    replay = read_recording(record)
+    assert [g["lost"] for g in replay.gaps if g["collector"] is None] == [
+        int(line.split("lost up to ")[1].split()[0]) for line in said
+    ]
+    events = replay.events.filter(replay.events[model.NAME] == "MarkSweepCompact")
+    ids = events[model.GC_ID].to_list()
+    assert len(ids) == len(set(ids))  # no collection twice (a late notification replaces)
+    counts = replay.collectors.filter(replay.collectors[model.COLLECTOR] == "MarkSweepCompact")[
+        model.COLLECTION_COUNT
+    ].to_list()
+    first, settled = counts[0], counts[-2]  # the last poll's collections may be unaccounted yet
+    assert settled - first >= 300
+    assert set(range(first + 1, settled + 1)) <= set(ids)  # every collection in the window
+    assert events.filter(events[model.HEAP_AFTER_BYTES].is_null()).height > 0  # filled in
+    assert info["events_from_counts"] + info["gc_notifications"] == replay.events.height
+    (run,) = summary["runs"]
+    assert run["pauses"]["count"] == replay.events.height  # analysed once each
+    assert "Traceback" not in "\n".join(lines)

@@ -181,6 +181,29 @@ def test_lost_notifications_are_filled_in_from_the_counts_one_interval_later(tmp
     assert sorted(replay.events[model.GC_ID].to_list()) == [1, 2, 3, 4]  # every collection counts
 
 
+def test_a_late_notification_replaces_its_filled_in_collection_counted_once(tmp_path):
+    script = [
+        (poll_at(10.0, 0, 0.0), [], []),
+        (poll_at(11.0, 2, 10.0), [gc_row(1, 10.2)], []),
+        (poll_at(12.0, 2, 10.0), [], []),  # id 2 filled in from the counts here
+        (poll_at(13.0, 2, 10.0), [gc_row(2, 10.6, 6.0)], []),  # and its notification comes late
+        (poll_at(14.0, 2, 10.0), [], []),
+    ]
+    watcher, record, out = run_script(script, tmp_path)
+    assert [(e[model.GC_ID], e.get("origin")) for e in watcher.run.events] == [(1, None), (2, None)]
+    assert watcher.run.events[1][model.HEAP_AFTER_BYTES] == 10 * MB  # the detail, not a blank
+    info = watcher.watch_summary()
+    assert (info["gc_notifications"], info["events_from_counts"], info["late_notifications"]) == (
+        2,
+        0,
+        1,
+    )
+    assert out.count("GC notifications arrive late") == 1
+    replay = read_recording(record)  # the filled-in record and the late one: one collection
+    assert replay.events[model.GC_ID].to_list() == [1, 2]
+    assert replay.events[model.DURATION_MS].to_list() == [5.0, 6.0]
+
+
 def test_collections_before_the_watch_are_not_filled_in(tmp_path):
     script = [(poll_at(10.0, 57, 300.0), [], []), (poll_at(11.0, 57, 300.0), [], [])]
     watcher, _, _ = run_script(script, tmp_path)

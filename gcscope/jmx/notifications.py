@@ -12,7 +12,10 @@ tell exactly which collections have no detail (their count is still in the polle
 from __future__ import annotations
 
 import contextlib
+import os
 import queue
+import threading
+import time
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -25,6 +28,11 @@ GC_NOTIFICATION = "com.sun.management.gc.notification"
 NOTIFS_LOST = "jmx.remote.connection.notifs.lost"
 CONNECTION_CLOSED = "jmx.remote.connection.closed"
 CONNECTION_FAILED = "jmx.remote.connection.failed"
+
+# Test-only: every GC notification callback sleeps this many milliseconds after enqueuing, as a
+# stalled client would, so that a test can make the target's notification buffer overflow for
+# real (`jmx.remote.connection.notifs.lost`). Unset (the default) it costs nothing.
+SLOW_LISTENER_ENV = "GCSCOPE_TEST_SLOW_LISTENER_MS"
 
 _GEN_OF_CATEGORY = {"eden": "eden", "survivor": "survivor", "old": "old", "young": "young"}
 
@@ -49,6 +57,10 @@ class Subscription:
     seen: set[tuple[str, int]] = field(default_factory=set)
     last_id: dict[str, int] = field(default_factory=dict)
     connection_lost: bool = False
+    gc_objects: list[Any] = field(default_factory=list)
+    closed: bool = False  # set by unsubscribe: callbacks return at once
+    inflight: int = 0  # callbacks running now (in Python, holding or wanting the GIL)
+    lock: Any = field(default_factory=threading.Lock)
 
 
 def subscribe(conn: Connection, gc_objects: list[Any]) -> Subscription:
@@ -57,16 +69,35 @@ def subscribe(conn: Connection, gc_objects: list[Any]) -> Subscription:
 
     NotificationListener = java_class("javax.management.NotificationListener")
 
-    sub = Subscription(conn)
+    sub = Subscription(conn, gc_objects=list(gc_objects))
     inbox = sub.inbox
+    delay_s = float(os.environ.get(SLOW_LISTENER_ENV) or 0) / 1000.0
+
+    def enqueue(notification, slow: bool) -> None:
+        if sub.closed:
+            return
+        with sub.lock:
+            sub.inflight += 1
+        try:
+            inbox.put(notification)
+            if slow:
+                until = time.monotonic() + delay_s
+                while not sub.closed and time.monotonic() < until:
+                    time.sleep(0.005)
+        finally:
+            with sub.lock:
+                sub.inflight -= 1
 
     @jpype.JImplements(NotificationListener)
     class _Enqueue:
+        def __init__(self, slow: bool = False):
+            self.slow = slow
+
         @jpype.JOverride
         def handleNotification(self, notification, handback):
-            inbox.put(notification)
+            enqueue(notification, self.slow)
 
-    sub.listener = _Enqueue()
+    sub.listener = _Enqueue(slow=delay_s > 0)
     sub.conn_listener = _Enqueue()
     server, connector = conn.server, conn.connector
 
@@ -213,13 +244,24 @@ def usage_columns(
     return cols
 
 
-def unsubscribe(sub: Subscription) -> None:
+def unsubscribe(sub: Subscription, timeout_s: float = 2.0) -> None:
+    """Stop the callbacks: later ones return at once, the listeners are removed (unless the
+    connection is gone), and a callback still running is given up to `timeout_s` to leave
+    Python. A Java thread left waiting for the GIL in a callback would keep JPype's shutdown of
+    the in-process JVM at exit waiting forever (seen with a backlog of notifications)."""
+    sub.closed = True
     server, connector = sub.conn.server, sub.conn.connector
 
     def remove():
-        with contextlib.suppress(Exception):  # a dead connection may fail here
+        for on in sub.gc_objects:
+            with contextlib.suppress(Exception):  # a dead connection may fail here
+                server.removeNotificationListener(on, sub.listener)
+        with contextlib.suppress(Exception):
             connector.removeConnectionNotificationListener(sub.conn_listener)
 
-    with contextlib.suppress(Exception):  # a dead connection may fail here
-        sub.conn.call(remove, 2.0)
-    del server
+    if not sub.connection_lost:
+        with contextlib.suppress(Exception):  # a dead connection may fail here
+            sub.conn.call(remove, timeout_s)
+    deadline = time.monotonic() + timeout_s
+    while sub.inflight and time.monotonic() < deadline:
+        time.sleep(0.01)

@@ -125,6 +125,7 @@ class JmxSource:
 
     def close(self) -> None:
         if self.sub is not None:
+            notifications.unsubscribe(self.sub)  # no callback left running at exit
             self.sub = None
         if self.conn is not None:
             self.conn.close()

@@ -9,6 +9,8 @@ Format: JSON lines, one record per line, each with `rec` naming its type:
             read by this poll: the code cache and compressed class space every 10th poll),
         "collectors": [[collector, category, collection_count, collection_time_ms], …]}
     {"rec": "gc", "run_id": 0, <EVENT_SCHEMA columns…>, "action": "...", "origin": "..."}
+        (a collection filled in from the counts has an `origin`; should its notification come
+        later after all, its own `gc` record follows and replaces it on replay)
     {"rec": "gap", "run_id": 0, "collector": null|"...", "lost": N, "first_id", "last_id", "reason"}
     {"rec": "note", "run_id": 0, "time": ISO, "what": "disconnected|reconnected|alert|dump|…", …}
 
@@ -31,6 +33,7 @@ from typing import Any
 
 from gcscope import model
 from gcscope.errors import InputError
+from gcscope.live.samples import FROM_COUNTS
 
 FORMAT = "gcscope-recording"
 VERSION = 1
@@ -229,6 +232,8 @@ def read_recording(path: str | os.PathLike[str]) -> Replay:
     runs: dict[int, dict[str, Any]] = {}
     gaps, notes, bad = [], [], []
     run_lines: set[int] = set()
+    # (run, collector, GC id) → index in `events` of a collection filled in from the counts
+    filled: dict[tuple[Any, Any, Any], int] = {}
     number = 0
     with fh:
         for number, line in enumerate(fh, start=1):
@@ -283,7 +288,14 @@ def read_recording(path: str | os.PathLike[str]) -> Replay:
                 row[model.SOURCE_LINE] = number
                 if record.get(model.TIME):
                     row[model.TIME] = _parse_time(record[model.TIME])
-                events.append(row)
+                key = (row[model.RUN_ID], row.get(model.NAME), row.get(model.GC_ID))
+                if record.get("origin") == FROM_COUNTS:
+                    filled[key] = len(events)
+                    events.append(row)
+                elif key in filled:  # its late notification: the detail replaces the filled-in
+                    events[filled.pop(key)] = row
+                else:
+                    events.append(row)
             elif kind == "run":
                 run_lines.add(number)
                 meta = {k: record.get(k) for k in model.RUN_META_KEYS}

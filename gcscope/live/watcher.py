@@ -58,6 +58,10 @@ class RunState:
     # per collector: highest GC id accounted for (notified or filled from counts)
     accounted: dict[str, int] = field(default_factory=dict)
     notified_ids: dict[str, set[int]] = field(default_factory=dict)
+    # (collector, GC id) → index in `events` of a collection filled in from the counts, which
+    # its notification may still replace (a slow client gets them late, seconds after the count)
+    filled_at: dict[tuple[str, int], int] = field(default_factory=dict)
+    superseded: int = 0  # filled-in collections whose late notification replaced them
     previous_counts: dict[str, dict[str, Any]] = field(default_factory=dict)
     recent_counts: deque = field(default_factory=lambda: deque(maxlen=120))
 
@@ -203,21 +207,39 @@ class Watcher:
             self.exporter.update(polled)
         rows, gaps = self.source.drain()
         for gap in gaps:
-            run.lost += max(gap.lost, 0)
             self.recorder.gap(gap)
             if gap.collector is None:
+                # what the target says it dropped; the ids each collector then skips are the
+                # same notifications again (recorded, not counted twice)
+                run.lost += max(gap.lost, 0)
                 self.say(
                     f"the target dropped GC notifications ({gap.reason}); their collections "
                     "are filled in from the collection counts"
                 )
+        late = 0
         for row in rows:
             origin = row.get("origin")
             run.notified_ids.setdefault(row[model.NAME], set()).add(row[model.GC_ID])
             if origin == FROM_COUNTS:
                 run.from_counts += 1
-            else:
-                run.notified += 1
+                self._add_event(row)
+                continue
+            run.notified += 1
+            filled = run.filled_at.pop((row[model.NAME], row[model.GC_ID]), None)
+            if filled is not None:  # counted already: the notification's detail replaces it
+                run.events[filled] = row
+                self.recorder.event(row)  # the replay keeps the later, detailed record
+                run.from_counts -= 1
+                run.superseded += 1
+                late += 1
+                continue
             self._add_event(row)
+        if late and run.superseded == late:  # said once a run; --json counts them all
+            self.say(
+                "GC notifications arrive late, after their collections were filled in from the "
+                "counts (a slow client): their details replace the filled-in figures, each "
+                "collection counted once"
+            )
         if self.source.has_notifications:
             self._fill_from_counts(polled)
         self.recorder.poll(polled)
@@ -295,6 +317,7 @@ class Watcher:
                 info = collector_info(name)
                 for gc_id in missing:
                     run.from_counts += 1
+                    run.filled_at[(name, gc_id)] = len(run.events)
                     self._add_event(
                         {
                             model.GC_ID: gc_id,
@@ -314,6 +337,9 @@ class Watcher:
             run.accounted[f"{name}#time"] = previous.get(model.COLLECTION_TIME_MS)
             if len(notified) > 4096:
                 run.notified_ids[name] = {i for i in notified if i > settled}
+        if len(run.filled_at) > 8192:  # notifications that never came: forget the oldest half
+            for key in list(run.filled_at)[:4096]:
+                del run.filled_at[key]
 
     # --- rules, alerts, dumps --------------------------------------------------------------
     def events_frame(self, run: RunState | None = None):
@@ -500,6 +526,7 @@ class Watcher:
             "polls": sum(r.polls for r in self.runs),
             "gc_notifications": sum(r.notified for r in self.runs),
             "events_from_counts": sum(r.from_counts for r in self.runs),
+            "late_notifications": sum(r.superseded for r in self.runs),
             "notifications_lost": sum(r.lost for r in self.runs),
             "poll_latency_ms": {"p50": pct(0.5), "p99": pct(0.99)},
             "target_lost": self.target_lost,

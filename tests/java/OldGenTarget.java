@@ -19,7 +19,9 @@ import java.util.Random;
  *       System.gc()} so that an old collection sees them; answers {@code FILLED <MB held>};
  *   <li>{@code release}: drop everything kept, then {@code System.gc()}; answers {@code
  *       RELEASED};
- *   <li>{@code gc}: {@code System.gc()}; answers {@code GC}.
+ *   <li>{@code gc}: {@code System.gc()}; answers {@code GC};
+ *   <li>{@code gcs N}: {@code System.gc()} N times in a row (a storm of collections, each with its
+ *       GC notification); answers {@code GCS N}.
  * </ul>
  */
 public final class OldGenTarget {
@@ -78,6 +80,14 @@ public final class OldGenTarget {
                         System.gc();
                         answer("GC");
                         break;
+                    case "gcs": {
+                        int n = Integer.parseInt(words[1]);
+                        for (int i = 0; i < n; i++) {
+                            System.gc();
+                        }
+                        answer("GCS " + n);
+                        break;
+                    }
                     default:
                         answer("UNKNOWN " + line);
                 }
