@@ -88,3 +88,52 @@ def column_envelope(
     ys = y[order]
     centres = lo_x + (sorted_bins[starts] + 0.5) * width / columns
     return centres, np.minimum.reduceat(ys, starts), np.maximum.reduceat(ys, starts)
+
+
+def polyline_envelope(
+    x: np.ndarray, y: np.ndarray, columns: int, *, x_range: tuple[float, float] | None = None
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Per pixel column that the line through the points (in order) crosses: its centre, and
+    the lowest and highest `y` of the line within the column.
+
+    Unlike `column_envelope`, which sees the points only, a segment that crosses columns
+    without a point in them (the climb of the heap between two GCs) fills each with the part
+    of the segment inside it, so a dense sawtooth drawn as this band has no holes. A segment
+    with a NaN end is a gap.
+    """
+    x = np.asarray(x, dtype=float)
+    y = np.asarray(y, dtype=float)
+    finite = np.isfinite(x) & np.isfinite(y)
+    if not finite.any():
+        return np.empty(0), np.empty(0), np.empty(0)
+    lo_x, hi_x = (
+        x_range if x_range is not None else (float(x[finite].min()), float(x[finite].max()))
+    )
+    width = (hi_x - lo_x) / columns if hi_x > lo_x else 1.0 / columns
+    x0, x1, y0, y1 = x[:-1], x[1:], y[:-1], y[1:]
+    ok = finite[:-1] & finite[1:]
+    swap = x1 < x0  # an event that began before the previous one ended: draw it all the same
+    x0, x1 = np.where(swap, x1, x0)[ok], np.where(swap, x0, x1)[ok]
+    y0, y1 = np.where(swap, y1, y0)[ok], np.where(swap, y0, y1)[ok]
+    # Lone points (no segment): a series of one point, or points between NaN gaps.
+    alone = finite & ~np.r_[ok, False] & ~np.r_[False, ok]
+    x0, x1 = np.r_[x0, x[alone]], np.r_[x1, x[alone]]
+    y0, y1 = np.r_[y0, y[alone]], np.r_[y1, y[alone]]
+    c0 = np.clip(((x0 - lo_x) / width).astype(np.int64), 0, columns - 1)
+    c1 = np.clip(((x1 - lo_x) / width).astype(np.int64), 0, columns - 1)
+    spans = c1 - c0 + 1
+    seg = np.repeat(np.arange(spans.size), spans)
+    column = c0[seg] + (np.arange(seg.size) - np.repeat(np.cumsum(spans) - spans, spans))
+    left = np.maximum(x0[seg], lo_x + column * width)
+    right = np.minimum(x1[seg], lo_x + (column + 1) * width)
+    dx = x1[seg] - x0[seg]
+    slope = np.divide(y1[seg] - y0[seg], dx, out=np.zeros_like(dx), where=dx > 0)
+    ya = np.where(dx > 0, y0[seg] + slope * (left - x0[seg]), y0[seg])
+    yb = np.where(dx > 0, y0[seg] + slope * (right - x0[seg]), y1[seg])
+    low = np.full(columns, np.inf)
+    high = np.full(columns, -np.inf)
+    np.minimum.at(low, column, np.minimum(ya, yb))
+    np.maximum.at(high, column, np.maximum(ya, yb))
+    used = np.isfinite(low)
+    centres = lo_x + (np.flatnonzero(used) + 0.5) * width
+    return centres, low[used], high[used]

@@ -49,45 +49,92 @@ STYLE = {
     "path.simplify": True,
 }
 
-# One colour per pause kind, the same in every chart (colour-blind-safe "tab10" order).
-_PALETTE = (
-    "#1f77b4",  # blue
-    "#17becf",  # cyan
-    "#d62728",  # red
-    "#9467bd",  # purple
-    "#ff7f0e",  # orange
-    "#8c564b",  # brown
-    "#e377c2",  # pink
-    "#bcbd22",  # olive
-    "#2ca02c",  # green
-    "#7f7f7f",  # grey
-)
-_KIND_COLOURS = {
-    "young": "#1f77b4",
-    "mixed": "#17becf",
-    "full": "#d62728",
-    "remark": "#9467bd",
-    "cleanup": "#ff7f0e",
-    "degenerated": "#8b0000",
+# One colour per kind, the same in every chart, and never shared between two kinds: pause kinds
+# and concurrent kinds are told apart too (a generational Shenandoah "young" cycle is not a
+# young pause). Colours of the reference lines (threshold red, trend orange, committed green,
+# max heap grey) are not used for kinds.
+PAUSE_COLOURS = {
+    "young": "#1f77b4",  # blue
+    "mixed": "#17becf",  # cyan
+    "full": "#d62728",  # red
+    "remark": "#9467bd",  # purple
+    "cleanup": "#ff7f0e",  # orange
+    "initial_mark": "#8c564b",  # brown
+    "final_mark": "#e377c2",  # pink
+    "mark_start": "#bcbd22",  # olive
+    "mark_end": "#393b79",  # indigo
+    "relocate_start": "#17a589",  # teal
+    "update_refs": "#6b6ecf",  # periwinkle
+    "final_roots": "#e7ba52",  # gold
+    "degenerated": "#8b0000",  # dark red
+    "other": "#7f7f7f",  # grey
 }
+CONCURRENT_COLOURS = {
+    "mark_cycle": "#1b9e77",  # green-teal
+    "cycle": "#e7298a",  # magenta
+    "minor": "#66a61e",  # lime
+    "major": "#d95f02",  # dark orange
+    "young": "#b15928",  # rust
+    "old": "#6a3d9a",  # deep purple
+    "global": "#01665e",  # dark teal
+}
+# For kinds no table names (a grammar added one): a colour no named kind uses.
+_SPARE = ("#a6761d", "#5b5b5b", "#c51b7d", "#4d9221", "#2166ac", "#8073ac", "#b35806", "#35978f")
 THRESHOLD_COLOUR = "#c00000"
 TREND_COLOUR = "#e6550d"
+COMMITTED_COLOUR = "#31a354"
 MAX_HEAP_COLOUR = "#444444"
 
+# How a kind reads in a legend: the model's identifiers are snake_case.
+PAUSE_LABELS = {
+    "young": "young",
+    "mixed": "mixed",
+    "full": "full GC",
+    "remark": "remark",
+    "cleanup": "cleanup",
+    "initial_mark": "initial mark",
+    "final_mark": "final mark",
+    "mark_start": "mark start",
+    "mark_end": "mark end",
+    "relocate_start": "relocate start",
+    "update_refs": "update refs",
+    "final_roots": "final roots",
+    "degenerated": "degenerated GC",
+    "other": "other pauses",
+}
+CONCURRENT_LABELS = {
+    "mark_cycle": "concurrent mark cycle",
+    "cycle": "concurrent cycle",
+    "minor": "minor collection",
+    "major": "major collection",
+    "young": "young cycle",
+    "old": "old cycle",
+    "global": "global cycle",
+}
 
-def kind_colour(kind: str | None) -> str:
-    """Stable colour of a pause (or concurrent) kind across all charts."""
-    if kind in _KIND_COLOURS:
-        return _KIND_COLOURS[kind]
-    kinds = model.PAUSE_KINDS + tuple(getattr(model, "CONCURRENT_KINDS", ()))
-    if kind in kinds:
-        return _PALETTE[kinds.index(kind) % len(_PALETTE)]
-    return _PALETTE[sum(map(ord, kind or "")) % len(_PALETTE)]
+
+def kind_colour(kind: str | None, category: str = model.PAUSE) -> str:
+    """Stable colour of a pause (or, with `category="concurrent"`, a concurrent) kind."""
+    table = CONCURRENT_COLOURS if category == model.CONCURRENT else PAUSE_COLOURS
+    if kind in table:
+        return table[kind]
+    return _SPARE[sum(map(ord, kind or "")) % len(_SPARE)]
+
+
+def kind_label(kind: str | None, category: str = model.PAUSE) -> str:
+    """A kind as a reader says it: "initial mark", "full GC", "concurrent cycle"."""
+    table = CONCURRENT_LABELS if category == model.CONCURRENT else PAUSE_LABELS
+    if kind in table:
+        return table[kind]
+    return (kind or "other").replace("_", " ")
 
 
 def kind_order(kinds: list[str]) -> list[str]:
     """Kinds in the schema's order (young first), unknown ones after, alphabetically."""
-    known = [k for k in model.PAUSE_KINDS if k in kinds]
+    order = model.PAUSE_KINDS + tuple(
+        k for k in model.CONCURRENT_KINDS if k not in model.PAUSE_KINDS
+    )
+    known = [k for k in order if k in kinds]
     return known + sorted(k for k in kinds if k not in known)
 
 
@@ -172,8 +219,8 @@ def format_duration_ms(ms: float | None) -> str:
     """1.23 ms, 456 ms, 1.2 s, 3.4 min, 2.0 h, 3.1 d."""
     if ms is None or not math.isfinite(ms):
         return "n/a"
-    if ms < 1:
-        return f"{ms:.2f} ms"
+    if ms < 1:  # two significant figures: 0.61 ms, 0.047 ms, 0.0081 ms
+        return f"{float(f'{ms:.2g}'):g} ms" if ms > 0 else "0 ms"
     if ms < 10:
         return f"{ms:.1f} ms"
     if ms < 1000:
@@ -210,20 +257,58 @@ def duration_tick_formatter():
     return FuncFormatter(label)
 
 
-def set_log_duration_axis(ax: Axes, values: np.ndarray, *, extra: tuple[float, ...] = ()) -> None:
-    """Log y axis in ms with readable ticks, covering all values and the reference lines."""
+def set_log_duration_axis(
+    ax: Axes, values: np.ndarray, *, extra: tuple[float, ...] = ()
+) -> tuple[float, float]:
+    """Log y axis in ms fitted to the data (a fifth of a decade of room each side, at least one
+    decade in all), with readable ticks: 1-2-5 steps when the axis spans up to 2.6 decades, 1-3 steps up to
+    five, decades beyond.
+
+    A reference line in `extra` widens the axis only when it lies within a factor of 4 of the
+    data: a 500 ms threshold over ZGC's 0.01 ms pauses would leave the data a sliver at the
+    bottom of empty decades. Returns the (bottom, top) limits, so the caller can label a line
+    that is off the scale.
+    """
     from matplotlib.ticker import LogLocator, NullFormatter
 
     positive = values[np.isfinite(values) & (values > 0)]
-    bounds = [v for v in extra if v and math.isfinite(v) and v > 0]
     if positive.size:
-        bounds += [float(positive.min()), float(positive.max())]
-    lo, hi = (min(bounds), max(bounds)) if bounds else (1.0, 10.0)
+        lo, hi = float(positive.min()), float(positive.max())
+    else:
+        finite = [v for v in extra if v and math.isfinite(v) and v > 0]
+        lo, hi = (min(finite), max(finite)) if finite else (1.0, 10.0)
+    for line in extra:
+        if line and math.isfinite(line) and line > 0 and lo / 4 <= line <= hi * 4:
+            lo, hi = min(lo, line), max(hi, line)
+    bottom, top = lo / 1.6, hi * 1.6
+    if top / bottom < 10:  # at least one decade, centred on the data
+        centre = math.sqrt(top * bottom)
+        bottom, top = centre / math.sqrt(10), centre * math.sqrt(10)
     ax.set_yscale("log")
-    ax.set_ylim(10 ** math.floor(math.log10(lo)), 10 ** math.ceil(math.log10(hi * 1.2)))
-    ax.yaxis.set_major_locator(LogLocator(base=10, numticks=12))
+    ax.set_ylim(bottom, top)
+    decades = math.log10(top / bottom)
+    subs = (1.0, 2.0, 5.0) if decades <= 2.6 else (1.0, 3.0) if decades <= 5.0 else (1.0,)
+    ax.yaxis.set_major_locator(LogLocator(base=10, subs=subs, numticks=30))
     ax.yaxis.set_major_formatter(duration_tick_formatter())
     ax.yaxis.set_minor_formatter(NullFormatter())
+    return bottom, top
+
+
+def off_scale_note(ax: Axes, text: str, *, colour: str = "#c00000") -> None:
+    """A reference line above the fitted scale, said in words above the axes' top right corner
+    (the title is on the left), so it covers no data."""
+    ax.annotate(
+        "\u2191 " + text,
+        xy=(1.0, 1.0),
+        xycoords="axes fraction",
+        xytext=(0, 4),
+        textcoords="offset points",
+        ha="right",
+        va="bottom",
+        color=colour,
+        fontsize=14,
+        fontweight="bold",
+    )
 
 
 # --- time ----------------------------------------------------------------------------------------

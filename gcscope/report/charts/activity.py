@@ -14,8 +14,8 @@ from gcscope.report.charts._base import (
     THRESHOLD_COLOUR,
     byte_scale,
     kind_colour,
+    kind_label,
     kind_order,
-    legend,
     new_figure,
     no_data_note,
     pixel_columns,
@@ -155,7 +155,8 @@ def _first(value, fallback: float) -> float:
 
 
 def concurrent_chart(run: RunView, *, dpi: int):
-    """Concurrent cycle durations per kind and allocation stalls (ZGC, Shenandoah, G1 marking)."""
+    """Concurrent cycle durations per kind and allocation stalls (ZGC, Shenandoah, G1 marking).
+    One legend below the chart, for both panels: the data may be anywhere."""
     events = run.events.filter(
         pl.col(model.UPTIME_S).is_not_null() & pl.col(model.DURATION_MS).is_not_null()
     )
@@ -183,20 +184,20 @@ def concurrent_chart(run: RunView, *, dpi: int):
                 axis.x(t_all[mask][keep]),
                 d_all[mask][keep],
                 marker="o",
-                markersize=4 if joined else 3,
-                linewidth=1.0 if joined else 0,
+                markersize=5 if joined else 3,
+                linewidth=1.2 if joined else 0,
                 alpha=1.0 if joined else 0.8,
-                color=kind_colour(kind),
-                label=f"{kind.replace('_', ' ')} ({int(mask.sum()):,})",
+                color=kind_colour(kind, model.CONCURRENT),
+                label=f"{kind_label(kind, model.CONCURRENT)} ({int(mask.sum()):,})",
             )
         set_log_duration_axis(ax_cycle, d_all)
-        legend(ax_cycle)
     else:
         no_data_note(ax_cycle, "no concurrent cycles in this log")
     ax_cycle.set_ylabel("Cycle duration")
     if ax_stall is None:
         ax_cycle.set_title("Concurrent cycles (no allocation stalls in this log)")
         axis.apply(ax_cycle)
+        _legend_below(fig, [ax_cycle])
         return fig
     ax_cycle.set_title("Concurrent cycles and allocation stalls")
     t = floats(stalls, model.UPTIME_S)
@@ -206,16 +207,26 @@ def concurrent_chart(run: RunView, *, dpi: int):
     ax_stall.scatter(
         axis.x(t[keep]),
         d[keep],
-        s=30,
+        s=40,
         color=THRESHOLD_COLOUR,
         label=f"allocation stalls ({stalls.height:,})",
         linewidths=0,
     )
     set_log_duration_axis(ax_stall, d)
-    legend(ax_stall)
     ax_stall.set_ylabel("Stall duration")
     axis.apply(ax_stall)
+    _legend_below(fig, [ax_cycle, ax_stall])
     return fig
+
+
+def _legend_below(fig, axes) -> None:
+    handles, labels = [], []
+    for ax in axes:
+        for handle, label in zip(*ax.get_legend_handles_labels(), strict=True):
+            handles.append(handle)
+            labels.append(label)
+    if handles:
+        fig.legend(handles, labels, loc="outside lower center", ncol=min(4, len(handles)))
 
 
 # Pools drawn by the live chart, in this order; the others (code cache…) are left out.

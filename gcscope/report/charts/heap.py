@@ -11,22 +11,62 @@ import polars as pl
 
 from gcscope import model
 from gcscope.report.charts._base import (
+    COMMITTED_COLOUR,
     MAX_HEAP_COLOUR,
     TREND_COLOUR,
     TimeAxis,
     byte_scale,
     format_duration_s,
     kind_colour,
+    kind_label,
     kind_order,
     legend,
     new_figure,
     pixel_columns,
 )
 from gcscope.report.data import RunView
-from gcscope.report.downsample import column_envelope, m4_indices
+from gcscope.report.downsample import m4_indices, polyline_envelope
 
 RISING_VERDICTS = ("leak", "suspected")
-NON_MOVING_KINDS = ("remark", "cleanup")  # pauses that do not evacuate or compact the heap
+MB_TOL = 1 << 20  # committed within 1 MB of max heap is "the whole heap committed"
+# Pauses that neither evacuate nor compact the heap: marking and reference-updating phases of
+# G1, CMS, ZGC and Shenandoah. Their "after" is wherever allocation had got to.
+NON_MOVING_KINDS = (
+    "remark",
+    "cleanup",
+    "initial_mark",
+    "final_mark",
+    "mark_start",
+    "mark_end",
+    "relocate_start",
+    "update_refs",
+    "final_roots",
+)
+# What heap figures after a collection of each kind are called in the legend.
+_AFTER_PAUSE = {
+    "young": "after young GC",
+    "mixed": "after mixed GC",
+    "full": "after full GC",
+    "degenerated": "after degenerated GC",
+    "other": "after other pauses",
+}
+
+
+def after_label(kind: str, category: str) -> str:
+    """ "after young GC", "after full GC", "after concurrent cycle", "after minor collection"."""
+    if category == model.PAUSE:
+        return _AFTER_PAUSE.get(kind) or f"after {kind_label(kind)}"
+    return f"after {kind_label(kind, category)}"
+
+
+def logs_gc_star(run: RunView) -> bool:
+    """Whether the log shows more than `-Xlog:gc` (start-up lines of gc+init or gc+heap, or CPU
+    times of gc+cpu): then a missing series is one this JVM does not print, and advice to add
+    `gc*` would be wrong."""
+    summary = run.summary
+    if any(summary.get(k) for k in ("cpus", "jvm_version", "heap_reserved_bytes", "memory_bytes")):
+        return True
+    return bool(run.events[model.USER_S].is_not_null().any()) if run.events.height else False
 
 
 def floats(frame: pl.DataFrame, column: str) -> np.ndarray:
@@ -134,8 +174,9 @@ def heap_chart(run: RunView, *, dpi: int):
     saw_t = np.column_stack([start, end]).ravel()
     saw_y = np.column_stack([np.where(np.isnan(before), after, before), after]).ravel()
     if gcs.height * 3 > columns:
-        # Teeth narrower than ~3 pixels merge into a band anyway: draw the band.
-        centre, low, high = column_envelope(saw_t, saw_y, columns)
+        # Teeth narrower than ~3 pixels merge into a band anyway: draw the band, each pixel
+        # column filled over the range the sawtooth's strokes cross in it.
+        centre, low, high = polyline_envelope(saw_t, saw_y, columns)
         ax.fill_between(
             axis.x(centre),
             low / div,
@@ -156,16 +197,25 @@ def heap_chart(run: RunView, *, dpi: int):
             zorder=1,
             label="heap used",
         )
-    if np.isfinite(committed).any():
+    # Committed is drawn over the max line: most runs commit their whole heap at start, and a
+    # line hidden under another must not stand in the legend.
+    max_label = f"max heap {heap_max / div:,.0f} {scale.unit}" if heap_max else None
+    finite_committed = committed[np.isfinite(committed)]
+    committed_is_max = bool(
+        heap_max and finite_committed.size and np.all(np.abs(finite_committed - heap_max) < MB_TOL)
+    )
+    if committed_is_max:
+        max_label = f"max heap = committed, {heap_max / div:,.0f} {scale.unit}"
+    elif finite_committed.size:
         keep = m4_indices(end, committed, columns)
         ax.step(
             axis.x(end[keep]),
             committed[keep] / div,
             where="post",
-            color="#31a354",
-            linewidth=2.0,
+            color=COMMITTED_COLOUR,
+            linewidth=2.2,
             label="committed",
-            zorder=2,
+            zorder=3,
         )
     if heap_max:
         ax.axhline(
@@ -173,23 +223,31 @@ def heap_chart(run: RunView, *, dpi: int):
             color=MAX_HEAP_COLOUR,
             linestyle="--",
             linewidth=1.8,
-            label=f"max heap {heap_max / div:,.0f} {scale.unit}",
+            label=max_label,
             zorder=2,
         )
     kinds = gcs[model.KIND].fill_null("other").to_numpy()
-    # Remark and cleanup move nothing: their "after" is wherever allocation had got to, and
-    # points for them would only scatter noise over the sawtooth (their floor values are
-    # still drawn as baseline points when the leak verdict used them).
-    for kind in kind_order([k for k in set(kinds.tolist()) if k not in NON_MOVING_KINDS]):
-        mask = kinds == kind
+    categories = gcs[model.CATEGORY].fill_null(model.PAUSE).to_numpy()
+    # Marking and other non-moving pauses move nothing: points for them would only scatter
+    # noise over the sawtooth (their floor values are still drawn as baseline points when the
+    # leak verdict used them).
+    series = {
+        (str(c), str(k))
+        for c, k in zip(categories.tolist(), kinds.tolist(), strict=True)
+        if not (c == model.PAUSE and k in NON_MOVING_KINDS)
+    }
+    order = kind_order(sorted({k for _, k in series}))
+    for category, kind in sorted(series, key=lambda ck: (ck[0] != model.PAUSE, order.index(ck[1]))):
+        mask = (kinds == kind) & (categories == category)
         keep = m4_indices(end[mask], after[mask], columns)
+        common = kind in ("young", "other") or category != model.PAUSE
         ax.scatter(
             axis.x(end[mask][keep]),
             after[mask][keep] / div,
-            s=16 if kind in ("young", "other") else 36,  # the rarer old collections stand out
-            color=kind_colour(kind),
-            label=f"after {kind} GC",
-            zorder=3,
+            s=16 if common else 40,  # the rarer old collections stand out
+            color=kind_colour(kind, category),
+            label=after_label(kind, category),
+            zorder=4 if common else 5,
             linewidths=0,
         )
 
@@ -207,7 +265,7 @@ def heap_chart(run: RunView, *, dpi: int):
             edgecolor=TREND_COLOUR,
             linewidths=2.0,
             label="post-GC baseline" if decided else "post-GC baseline (too little for a verdict)",
-            zorder=4,
+            zorder=6,
         )
     trend = trend_line(run.leak, heap_max) if decided else None
     right_s = None
@@ -225,14 +283,14 @@ def heap_chart(run: RunView, *, dpi: int):
             linestyle="--",
             linewidth=2.6,
             label=label,
-            zorder=4,
+            zorder=6,
         )
         right_s = _draw_oom_projection(ax, axis, run, ts[-1], intercept + slope * ts[-1], span, div)
     ax.set_ylim(0, peak / div * 1.12)
     ax.set_ylabel(f"Heap ({scale.unit})")
     ax.set_title("Heap before and after each GC")
     axis.apply(ax, right_s=right_s)
-    legend(ax, markerscale=1.5)
+    legend(ax, outside_over=0, markerscale=1.5)  # below the chart: the sawtooth fills it
     return fig
 
 
@@ -257,34 +315,57 @@ def _draw_oom_projection(
         linestyle=":",
         linewidth=2.6,
         label="projection to max heap",
-        zorder=4,
+        zorder=6,
     )
     text = f"max heap reached in ~{format_duration_s(eta)}"
     if t_oom <= t_edge:
-        ax.scatter(axis.x([t_oom]), [heap_max / div], marker="X", s=180, color="#b30000", zorder=5)
+        ax.scatter(axis.x([t_oom]), [heap_max / div], marker="X", s=180, color="#b30000", zorder=7)
     else:
         text += " (beyond this chart)"
+    # Above the max-heap line (the axis leaves 12 % of room there), right-aligned to where the
+    # projection meets it, on a white box: neither the dashed line nor the grid runs through it.
     ax.annotate(
         text,
-        xy=(axis.x(t_edge), y_edge / div),
-        xytext=(-10, 14),
+        xy=(axis.x(t_edge), heap_max / div),
+        xytext=(-6, 7),
         textcoords="offset points",
         ha="right",
         va="bottom",
         color="#b30000",
         fontsize=15,
         fontweight="bold",
+        zorder=8,
+        bbox={"facecolor": "white", "edgecolor": "none", "alpha": 0.92, "pad": 2.0},
     )
     return t_edge
 
 
 # --- old generation --------------------------------------------------------------------------------
+# (y label, title) per saturation basis of the result (`old_gen.basis`).
+OLD_GEN_BASES = {
+    "old+humongous/heap_max": ("Old + humongous, % of max heap", "Old Gen occupancy after GC"),
+    "old/old_capacity": ("Old Gen, % of its capacity", "Old Gen occupancy after GC"),
+    "heap_after/heap_max": (
+        "Heap after GC, % of max heap",
+        "Heap occupancy after GC (one space: no separate Old Gen)",
+    ),
+}
+
+
 def old_gen_chart(run: RunView, *, dpi: int):
-    """Old Gen occupancy after each GC as % of its capacity, with the 80 % line."""
-    from gcscope.analysis.metrics import SATURATION_THRESHOLD_PCT, old_gen_saturation_series
+    """Old Gen occupancy after each GC as % of its capacity, with the 80 % line. For a
+    collector without an old generation (ZGC before generational mode, Shenandoah, Epsilon)
+    the same series is the heap after each GC as % of max heap, and the chart says so."""
+    from gcscope.analysis.metrics import (
+        SATURATION_THRESHOLD_PCT,
+        old_gen_basis,
+        old_gen_saturation_series,
+    )
 
     series = old_gen_saturation_series(run.events, dict(run.summary))
     if series.height == 0:
+        if logs_gc_star(run):
+            return "the log has no old-generation figures (this JVM prints none for this collector)"
         return "the log has no old-generation figures (add -Xlog:gc+heap=debug or gc*)"
     threshold = _number((run.summary.get("old_gen") or {}).get("threshold_pct"))
     threshold = threshold or SATURATION_THRESHOLD_PCT
@@ -312,16 +393,14 @@ def old_gen_chart(run: RunView, *, dpi: int):
     top = max(105.0, float(np.nanmax(pct)) * 1.05)
     ax.axhspan(threshold, top, color="#c00000", alpha=0.06, zorder=0)
     ax.set_ylim(0, top)
-    basis = (run.summary.get("old_gen") or {}).get("basis")
-    if basis == "old+humongous/heap_max" or (
-        basis is None and run.summary.get("collector") == "G1"
-    ):
-        ax.set_ylabel("Old + humongous, % of max heap")
-    else:
-        ax.set_ylabel("Old Gen, % of its capacity")
-    ax.set_title("Old Gen occupancy after GC")
+    basis = (run.summary.get("old_gen") or {}).get("basis") or old_gen_basis(
+        run.events, dict(run.summary)
+    )
+    ylabel, title = OLD_GEN_BASES.get(basis, OLD_GEN_BASES["old/old_capacity"])
+    ax.set_ylabel(ylabel)
+    ax.set_title(title)
     axis.apply(ax)
-    legend(ax, loc="lower right")
+    legend(ax, outside_over=0)  # below the chart: points run anywhere from 0 to 100 %
     return fig
 
 
@@ -330,14 +409,19 @@ def metaspace_chart(run: RunView, *, dpi: int):
     """Metaspace used after each GC and committed: a class-loader leak shows as a rising line."""
     rows = run.events.filter(pl.col(model.METASPACE_AFTER_BYTES).is_not_null())
     if rows.height == 0:
+        if logs_gc_star(run):
+            return "the log has no metaspace figures (this JVM prints none for this collector)"
         return "the log has no metaspace figures (add -Xlog:gc+metaspace or gc*)"
-    fig, (ax,) = new_figure(dpi)
-    axis = time_axis(run)
-    columns = pixel_columns(fig)
     t = event_end_s(rows)
     used = floats(rows, model.METASPACE_AFTER_BYTES)
     committed = floats(rows, model.METASPACE_COMMITTED_BYTES)
-    scale = byte_scale(np.nanmax(np.r_[used, committed]))
+    peak = np.nanmax(np.r_[used, committed])
+    if not peak > 0:  # JDK 17 ZGC prints "Metaspace: 0M used, 0M committed" after every GC
+        return "the log gives metaspace as 0 after every GC (JDK 17's ZGC prints no real figure)"
+    fig, (ax,) = new_figure(dpi)
+    axis = time_axis(run)
+    columns = pixel_columns(fig)
+    scale = byte_scale(peak)
     keep = m4_indices(t, used, columns)
     ax.plot(
         axis.x(t[keep]),
@@ -354,13 +438,11 @@ def metaspace_chart(run: RunView, *, dpi: int):
             axis.x(t[keep]),
             committed[keep] / scale.divisor,
             where="post",
-            color="#31a354",
+            color=COMMITTED_COLOUR,
             linewidth=2.0,
             label="committed",
         )
-    top = np.nanmax(np.r_[used, committed]) / scale.divisor * 1.15
-    if top > 0:  # JDK 17 ZGC prints "Metaspace: 0M used, 0M committed": leave matplotlib's range
-        ax.set_ylim(0, top)
+    ax.set_ylim(0, peak / scale.divisor * 1.15)
     ax.set_ylabel(f"Metaspace ({scale.unit})")
     ax.set_title("Metaspace over time")
     axis.apply(ax)
