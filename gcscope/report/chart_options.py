@@ -140,8 +140,17 @@ def after_analysis(args: argparse.Namespace, result: Any, ingest: Any) -> int | 
     if args.png or args.html:
         from gcscope.report.data import ReportData
 
-        source = ", ".join(map(str, args.logs)) if getattr(args, "logs", None) else None
-        data = ReportData.from_analysis(result, ingest.events, samples, source=source)
+        logs = [str(log) for log in getattr(args, "logs", None) or []]
+        source = ", ".join(logs) if logs else None
+        as_dict = result.to_dict() if hasattr(result, "to_dict") else dict(result)
+        texts = {}
+        if args.html and logs:  # the quoted evidence lines, shown with their text
+            from gcscope.report.lines import line_texts, quoted_lines
+
+            texts = line_texts(quoted_lines(as_dict), logs)
+        data = ReportData.from_analysis(
+            as_dict, ingest.events, samples, source=source, line_texts=texts
+        )
         written += render_outputs(args, data)
     for path in written:
         print(f"gcscope: wrote {path}", file=sys.stderr)

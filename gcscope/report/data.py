@@ -8,6 +8,7 @@ writes the result as JSON and the events beside it as `R.events.parquet` (and li
 
 from __future__ import annotations
 
+import dataclasses
 import json
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
@@ -67,14 +68,21 @@ class ReportData:
     samples: pl.DataFrame | None = None  # gcscope.model.SAMPLE_SCHEMA (live recordings)
     source: str | None = None  # what was analysed, for the page title
     events_available: bool = True  # False: a saved result whose events file is missing
+    # The text of the evidence lines the result quotes as "file:line" (see report/lines.py);
+    # empty when the logs are not at hand (a saved result).
+    line_texts: Mapping[str, str] = dataclasses.field(default_factory=dict)
 
     @classmethod
-    def from_analysis(cls, result: Any, events: pl.DataFrame, samples=None, source=None):
+    def from_analysis(
+        cls, result: Any, events: pl.DataFrame, samples=None, source=None, line_texts=None
+    ):
         """From an AnalysisResult (or its dict) and the events it was computed from."""
         as_dict = result.to_dict() if hasattr(result, "to_dict") else dict(result)
         # A JSON round trip makes the live and the saved path see exactly the same values.
         as_dict = json.loads(json.dumps(as_dict, default=str))
-        return cls(as_dict, model.conform_events(events), samples, source)
+        return cls(
+            as_dict, model.conform_events(events), samples, source, line_texts=line_texts or {}
+        )
 
     @classmethod
     def load(cls, result_path: str | Path, events_path: str | Path | None = None) -> ReportData:

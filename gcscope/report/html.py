@@ -13,11 +13,17 @@ from __future__ import annotations
 import base64
 import datetime as dt
 import math
+import re
 from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import Any
 
-from gcscope.report.charts._base import format_bytes, format_duration_ms, format_duration_s
+from gcscope.report.charts._base import (
+    format_bytes,
+    format_duration_ms,
+    format_duration_s,
+    kind_label,
+)
 from gcscope.report.data import ReportData
 
 SEVERITY_RANK = {"info": 0, "warning": 1, "error": 2, "critical": 3}
@@ -88,18 +94,48 @@ def fmt_number(value: Any) -> str:
     return f"{number:,.0f}" if number == int(number) else f"{number:,.2f}"
 
 
+def fmt_sig(value: Any, figures: int = 3) -> str:
+    """A measured rate to `figures` significant figures: 180 MB/s, 2.77 MB/s, 1,234 MB/s."""
+    number = _num(value)
+    if number is None:
+        return "n/a"
+    if number == 0:
+        return "0"
+    digits = figures - 1 - math.floor(math.log10(abs(number)))
+    rounded = round(number, digits)
+    return f"{rounded:,.{max(digits, 0)}f}"
+
+
+_IDENTIFIER = re.compile(r"[a-z][a-z0-9]*(?:_[a-z0-9]+)+")
+
+
+def humanise(text: str) -> str:
+    """A snake_case identifier of the result (`rising_floor`, `insufficient_evidence`) as words."""
+    return text.replace("_", " ") if _IDENTIFIER.fullmatch(text) else text
+
+
 def fmt_value(value: Any) -> str:
     """An evidence value of unknown kind, readable."""
     if value is None:
         return "n/a"
+    if isinstance(value, bool):
+        return "yes" if value else "no"
     if isinstance(value, float):
         return fmt_number(value)
     if isinstance(value, list | tuple):
         return ", ".join(fmt_value(v) for v in value)
+    if isinstance(value, str):
+        return humanise(value)
     return str(value)
 
 
 def _value_by_unit(key: str, value: Any) -> str:
+    if isinstance(value, str) and value in VALUE_LABELS:
+        return VALUE_LABELS[value]
+    return _value_by_unit_suffix(key, value)
+
+
+def _value_by_unit_suffix(key: str, value: Any) -> str:
     """Evidence values carry their unit in the key name (the house convention)."""
     if key.endswith("_ms"):
         return fmt_ms(value)
@@ -122,7 +158,12 @@ EVIDENCE_LABELS = {
     "gcs_caused": "GCs caused",
     "max_pause_ms": "Longest pause",
     "p_value": "p-value",
+    "max_p_value": "Max p-value",
+    "pause_ms": "Pause",
+    "gc_time_pct": "GC time",
 }
+# Verdict and shape identifiers of the leak verdict, as the page says them.
+VALUE_LABELS = {"leak": "leak", "suspected": "suspected leak", "healthy": "no leak"}
 
 
 def _label(key: str) -> str:
@@ -161,12 +202,14 @@ def _leak_view(leak: Mapping[str, Any] | None) -> dict[str, Any]:
         else None,
         "points": leak.get("points"),
         "span": fmt_s(leak.get("span_s")) if _num(leak.get("span_s")) is not None else None,
-        "reason": leak.get("reason") or "",
         "lines": list(((leak.get("evidence") or {}).get("lines") or [])[:5]),
+        "reason": leak.get("reason") or "",
     }
 
 
-def _finding_view(finding: Mapping[str, Any]) -> dict[str, Any]:
+def _finding_view(
+    finding: Mapping[str, Any], texts: Mapping[str, str] | None = None
+) -> dict[str, Any]:
     severity = str(finding.get("severity") or "info").lower()
     evidence = finding.get("evidence") or {}
     rows, lines, time_range = [], [], None
@@ -178,12 +221,16 @@ def _finding_view(finding: Mapping[str, Any]) -> dict[str, Any]:
             if key in ("start_uptime_s", "end_uptime_s", "points", "run_id"):
                 continue
             if key in ("lines", "examples", "example_lines"):
-                lines = [_line_text(item) for item in (value or [])][:5]
+                lines = [_line_text(item, texts) for item in (value or [])][:5]
             elif key == "values" and isinstance(value, Mapping):
                 # The measured values: one row each, the reader's main evidence.
                 rows += [(_label(k), _value_by_unit(k, v)) for k, v in value.items()]
             elif isinstance(value, Mapping):
-                text = ", ".join(f"{k} {_value_by_unit(k, v)}" for k, v in value.items())
+                # Thresholds and other keyed figures: "min points 6; min span 30.0 s".
+                text = "; ".join(
+                    f"{_label(k)[:1].lower()}{_label(k)[1:]} {_value_by_unit(k, v)}"
+                    for k, v in value.items()
+                )
                 rows.append((_label(key), text))
             else:
                 rows.append((_label(key), _value_by_unit(key, value)))
@@ -204,12 +251,14 @@ def _finding_view(finding: Mapping[str, Any]) -> dict[str, Any]:
     }
 
 
-def _line_text(item: Any) -> str:
+def _line_text(item: Any, texts: Mapping[str, str] | None = None) -> str:
+    """An evidence line: "file:line  text" when the result, or the log at hand, has the text."""
     if isinstance(item, Mapping):
         where = f"{item.get('file', '?')}:{item.get('line', '?')}"
-        text = item.get("text")
+        text = item.get("text") or (texts or {}).get(where)
         return f"{where}  {text}" if text else where
-    return str(item)
+    text = (texts or {}).get(str(item))
+    return f"{item}  {text}" if text else str(item)
 
 
 def _kpis(run: Mapping[str, Any], leak: dict[str, Any]) -> list[dict[str, Any]]:
@@ -255,10 +304,10 @@ def _kpis(run: Mapping[str, Any], leak: dict[str, Any]) -> list[dict[str, Any]]:
         },
         {
             "label": "Allocation rate",
-            "value": f"{fmt_number(run.get('allocation_rate_mb_s'))} MB/s"
+            "value": f"{fmt_sig(run.get('allocation_rate_mb_s'))} MB/s"
             if _num(run.get("allocation_rate_mb_s")) is not None
             else "n/a",
-            "detail": f"promotion {fmt_number(run.get('promotion_rate_mb_s'))} MB/s"
+            "detail": f"promotion {fmt_sig(run.get('promotion_rate_mb_s'))} MB/s"
             if _num(run.get("promotion_rate_mb_s")) is not None
             else "promotion n/a",
         },
@@ -340,10 +389,20 @@ def _rules_evaluated(result: Mapping[str, Any]) -> bool:
     )
 
 
-def _meta_rows(run: Mapping[str, Any]) -> list[tuple[str, str, bool]]:
+# Said in the command-line row when a log does not show the flags.
+NO_FLAGS = (
+    "not in the log: the JVM prints them with -Xlog:arguments (JDK 25 does, JDK 17 does not); "
+    "-Xlog:gc* alone never shows them"
+)
+
+
+def _meta_rows(run: Mapping[str, Any], *, from_logs: bool = False) -> list[tuple[str, str, bool]]:
     rows = []
     for key, label, kind in META_ROWS:
         value = run.get(key)
+        if (value is None or value == "") and key == "command_line" and from_logs:
+            rows.append((label, NO_FLAGS, False))
+            continue
         if value is None or value == "":
             continue
         if kind == "bytes":
@@ -366,7 +425,12 @@ def build_context(data: ReportData, charts: Iterable[Any] = ()) -> dict[str, Any
     beyond the filters)."""
     result = data.result
     charts = list(charts)
-    findings = [_finding_view(f) for f in (result.get("findings") or []) if isinstance(f, Mapping)]
+    findings = [
+        _finding_view(f, data.line_texts)
+        for f in (result.get("findings") or [])
+        if isinstance(f, Mapping)
+    ]
+    from_logs = bool((result.get("parse") or {}).get("files"))
     findings.sort(key=lambda f: -SEVERITY_RANK.get(f["severity"], 0))
     runs = []
     for view in data.runs():
@@ -380,8 +444,12 @@ def build_context(data: ReportData, charts: Iterable[Any] = ()) -> dict[str, Any
                 "title": _run_title(summary, view.run_id),
                 "kpis": _kpis(summary, leak),
                 "leak": leak,
-                "pause_rows": [(kind, stats) for kind, stats in kinds if stats],
-                "meta_rows": _meta_rows(summary),
+                "pause_rows": [
+                    (kind if kind == "all" else kind_label(kind), stats)
+                    for kind, stats in kinds
+                    if stats
+                ],
+                "meta_rows": _meta_rows(summary, from_logs=from_logs),
                 "charts": [
                     {
                         "title": c.title,
