@@ -16,6 +16,7 @@ import polars as pl
 
 from gcscope import model
 from gcscope.grammar.compile import GrammarSet
+from gcscope.grammar.dsl import RECORD_TYPES
 from gcscope.ingest.engine import LINE_NO, RULE
 
 EVENT_RECORDS = {
@@ -29,6 +30,7 @@ ORDER = "_order"  # position of a record in the set: file index × 2^32 + line n
 FILE_IDX = "_file_idx"
 RESTART_TOLERANCE_S = 1.0  # threads log slightly out of order; a real restart goes back far more
 _REGION_SIZES = [2**k for k in range(20, 30)]  # G1: 1 MB … 512 MB
+_YIELDS = pl.Enum(RECORD_TYPES)
 _BOOKKEEPING = {ORDER, RULE, LINE_NO, FILE_IDX, model.SOURCE_FILE, model.RUN_ID, model.GC_ID,
                 "uptime_s", "time", "_priority"}
 
@@ -46,13 +48,15 @@ def assemble(frames: list[pl.DataFrame], grammars: GrammarSet, set_name: str,
     for frame in frames:
         rule = frame.get_column(RULE).item(0)
         kind = "event" if yields[rule] in EVENT_RECORDS else yields[rule]
-        by_type.setdefault(kind, []).append(
-            frame.with_columns(
-                (pl.col(FILE_IDX).cast(pl.Int64) * (1 << 32) + pl.col(LINE_NO).cast(pl.Int64)).alias(ORDER),
-                pl.lit(priority[rule]).alias("_priority"),
-                pl.lit(yields[rule]).alias("_yields"),
-            )
+        frame = frame.with_columns(
+            (pl.col(FILE_IDX).cast(pl.Int64) * (1 << 32) + pl.col(LINE_NO).cast(pl.Int64)).alias(ORDER),
+            # small types: a big log has tens of millions of records
+            pl.lit(priority[rule], dtype=pl.UInt16).alias("_priority"),
+            pl.lit(yields[rule], dtype=_YIELDS).alias("_yields"),
         )
+        if kind in ("attribute", "attribute_after"):  # ORDER says where they stand: enough
+            frame = frame.drop(LINE_NO, FILE_IDX)
+        by_type.setdefault(kind, []).append(frame)
     events = _concat(by_type.get("event", []))
     init = _concat(by_type.get("init", []))
     # Attribute records stay in narrow groups (one per set of columns): one wide frame of every
@@ -169,7 +173,7 @@ def _events(events: pl.DataFrame, grammars: GrammarSet) -> pl.DataFrame:
     )
     exprs = [
         pl.col(LINE_NO).alias(model.SOURCE_LINE),
-        pl.col("_yields").replace_strict(EVENT_RECORDS, default=None).alias(model.CATEGORY),
+        pl.col("_yields").cast(pl.String).replace_strict(EVENT_RECORDS, default=None).alias(model.CATEGORY),
         _kind_expr(grammars).alias(model.KIND),
     ]
     # Summary lines are printed when the work ends: the event started `duration` earlier.
