@@ -8,6 +8,7 @@ import base64
 import json
 import re
 import shutil
+from html import escape as html_escape
 from html.parser import HTMLParser
 from pathlib import Path
 
@@ -18,7 +19,7 @@ from gcscope.errors import ExitStatus
 from gcscope.report.charts import render_charts
 from gcscope.report.data import ReportData, events_side_file
 from gcscope.report.html import render_html
-from tests.test_report_charts import SAMPLES, png_size
+from tests.test_report_charts import ROOT, SAMPLES, png_size
 
 LEAK_LOG = SAMPLES / "g1-gcstar-leak.log"
 HOSTILE = "<script>document.title='PWNED'</script><img src=x onerror=\"document.title='PWNED'\">"
@@ -59,6 +60,9 @@ def parse_page(page: str) -> ResourceCollector:
 
 
 def assert_self_contained(page: str) -> ResourceCollector:
+    """Nothing the page could load: every URL a data: image, no script, frame or link, the
+    CSP that forbids the rest, and no http:// or https:// anywhere in it."""
+    assert "http://" not in page and "https://" not in page
     parsed = parse_page(page)
     assert all(url.startswith("data:image/png;base64,") for url in parsed.urls), [
         url[:60] for url in parsed.urls if not url.startswith("data:")
@@ -119,6 +123,73 @@ def _analyze_json(log: Path) -> str:
     with contextlib.redirect_stdout(out):
         assert cli.main(["analyze", str(log), "--json"]) == 0
     return out.getvalue()
+
+
+# What JDK 25 writes with -Xlog:arguments (recorded from a real 25.0.3 run: the flags line
+# ends with a space), at the uptime it writes them, before the gc+init lines.
+ARGUMENT_LINES = (
+    "[0.002s][info][arguments] VM Arguments:\n"
+    "[0.002s][info][arguments] jvm_args: -Xlog:gc*,arguments:file=gc.log -Xmx64m -XX:+UseG1GC \n"
+    "[0.002s][info][arguments] java_command: BenchAlloc 30\n"
+    "[0.002s][info][arguments] java_class_path (initial): .\n"
+    "[0.002s][info][arguments] Launcher Type: SUN_STANDARD\n"
+)
+FLAGS = "-Xlog:gc*,arguments:file=gc.log -Xmx64m -XX:+UseG1GC"
+
+
+def _meta_table(page: str) -> dict[str, str]:
+    section = page[page.index('id="run"') : page.index('id="parse"')]
+    rows = re.findall(r"<tr><th>(.*?)</th><td>(.*?)</td></tr>", section, re.DOTALL)
+    return {label: re.sub(r"<[^>]+>", "", value).strip() for label, value in rows}
+
+
+def test_cpus_and_flags_rows_appear_when_the_log_has_them(tmp_path: Path) -> None:
+    """A JDK 25 `gc*` log with the `arguments` lines in front (what `-Xlog:gc*,arguments`
+    writes): the CPUs row from "CPUs: 2 total, 2 available" and the flags row from
+    "jvm_args: …", on the page made right after the analysis and on one made from the saved
+    result; the log is still 100 % recognised."""
+    source = ROOT / "sample_logs" / "jdk25" / "g1-gcstar.log"
+    text = source.read_text()
+    assert "CPUs: 2 total, 2 available" in text and "jvm_args" not in text
+    log = tmp_path / "gc.log"
+    log.write_text(ARGUMENT_LINES + text)
+    html, saved = tmp_path / "r.html", tmp_path / "r.json"
+    assert cli.main(["analyze", str(log), "--html", str(html), "--save", str(saved)]) == 0
+    rows = _meta_table(html.read_text())
+    assert rows["CPUs"] == "2"
+    assert rows["Command-line flags"] == FLAGS
+    result = json.loads(saved.read_text())
+    assert result["runs"][0]["command_line"] == FLAGS
+    assert result["parse"]["unknown_lines"] == 0
+    again = tmp_path / "again.html"
+    assert cli.main(["report", str(saved), "--html", str(again)]) == 0
+    assert _meta_table(again.read_text())["Command-line flags"] == FLAGS
+
+
+def test_a_log_without_flags_says_how_to_get_them(tmp_path: Path) -> None:
+    html = tmp_path / "r.html"
+    assert cli.main(["analyze", str(LEAK_LOG), "--html", str(html)]) == 0  # JDK 17, gc*
+    rows = _meta_table(html.read_text())
+    assert rows["CPUs"] == "2"
+    assert rows["Command-line flags"].startswith("not in the log")
+    assert "-Xlog:arguments" in rows["Command-line flags"]
+
+
+def test_example_lines_carry_their_text_and_values_read_as_words(tmp_path: Path) -> None:
+    """Right after the analysis the quoted lines are looked up in the log: GCS001's examples
+    show `file:line  text`. Identifiers of the result (rising_floor, threshold keys) are
+    words; rates have three significant figures."""
+    html = tmp_path / "r.html"
+    assert cli.main(["analyze", str(LEAK_LOG), "--html", str(html)]) == 0
+    page = html.read_text()
+    findings = page[page.index('id="findings"') : page.index('id="charts"')]
+    line_551 = LEAK_LOG.read_text().splitlines()[550]
+    assert html_escape(f"{LEAK_LOG}:551  {line_551}", quote=False) in findings
+    assert "rising floor" in findings and "rising_floor" not in findings
+    assert "min points 6" in findings and "min_points" not in findings
+    assert "max p-value 0.01" in findings
+    verdict = page[page.index('id="verdict"') : page.index('id="findings"')]
+    assert re.search(r"<div class=\"value\">\d+(\.\d)? MB/s</div>", verdict)  # 96.9, not 96.87
 
 
 def test_summary_only_log_lists_the_charts_it_cannot_draw(tmp_path: Path) -> None:
