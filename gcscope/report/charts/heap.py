@@ -56,6 +56,8 @@ def after_label(kind: str, category: str) -> str:
     """ "after young GC", "after full GC", "after concurrent cycle", "after minor collection"."""
     if category == model.PAUSE:
         return _AFTER_PAUSE.get(kind) or f"after {kind_label(kind)}"
+    if category == model.HEAP_SAMPLE:  # Epsilon never collects: it logs its occupancy
+        return "heap used, as logged (no GC)"
     return f"after {kind_label(kind, category)}"
 
 
