@@ -55,6 +55,9 @@ from gcscope.model import (
     UPTIME_S,
 )
 
+_VERDICT_COLUMNS = (CATEGORY, CAUSE, DURATION_MS, HEAP_AFTER_BYTES, HEAP_BEFORE_BYTES,
+                    HEAP_COMMITTED_BYTES, KIND, SOURCE_FILE, SOURCE_LINE, UPTIME_S)
+
 VERDICTS = ("leak", "suspected", "healthy", "insufficient_evidence")
 SHAPES = ("sawtooth", "rising_floor", "hockey_stick", "staircase")
 SHAPE_WORDS = {
@@ -292,8 +295,11 @@ def leak_verdict(
     if heap_max is None:
         return _insufficient("the log shows no heap size, so the floor cannot be scaled")
 
+    # only the columns the verdict reads: a copy of the whole table would cost its size again
+    used = [c for c in _VERDICT_COLUMNS if c in events.columns]
     gcs = (
         events.lazy()
+        .select(used)
         .filter(pl.col(UPTIME_S).is_not_null() & pl.col(HEAP_AFTER_BYTES).is_not_null())
         .with_columns(
             (pl.col(UPTIME_S) + pl.col(DURATION_MS).fill_null(0.0) / 1000.0).alias(_T),

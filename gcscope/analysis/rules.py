@@ -622,7 +622,10 @@ def apply_rules(
     from gcscope.model import empty_events
 
     config = config or default_config()
-    by_run = {key[0]: frame for key, frame in events.partition_by(RUN_ID, as_dict=True).items()}
+    if len(runs_meta) == 1:  # the common case: no copy of the table
+        by_run = {runs_meta[0].get(RUN_ID, 0): events}
+    else:
+        by_run = {key[0]: frame for key, frame in events.partition_by(RUN_ID, as_dict=True).items()}
     contexts = []
     for index, (run, meta) in enumerate(zip(result.runs, runs_meta, strict=True)):
         run_id = meta.get(RUN_ID, index)

@@ -315,6 +315,7 @@ def read_events(paths: Iterable[str] | str, *, max_unknown: int = 20,
             reports.append(result.report)
             frames.extend(frame.with_columns(pl.lit(index, dtype=pl.UInt32).alias(FILE_IDX))
                           for frame in result.records)
+            result.records = []  # `frames` holds them now; assemble() lets go of them as it goes
         if not frames:
             continue
         set_events, set_runs = assemble(

@@ -39,7 +39,8 @@ def assemble(frames: list[pl.DataFrame], grammars: GrammarSet, set_name: str,
              first_run_id: int, files: list[str]) -> tuple[pl.DataFrame, list[dict]]:
     """Turn one rotated set's records (files already in time order) into events and runs.
 
-    `frames`: one frame per (file, rule) with RULE, LINE_NO, FILE_IDX, uptime_s/time and fields.
+    `frames`: one frame per (file, rule) with RULE, LINE_NO, FILE_IDX, uptime_s/time and fields;
+    the list is emptied (each record frame is released once it is copied into its group).
     `files`: the set's file names in order (FILE_IDX indexes it).
     """
     yields = {rule.name: rule.yields for rule in grammars.rules}
@@ -57,13 +58,18 @@ def assemble(frames: list[pl.DataFrame], grammars: GrammarSet, set_name: str,
         if kind in ("attribute", "attribute_after"):  # ORDER says where they stand: enough
             frame = frame.drop(LINE_NO, FILE_IDX)
         by_type.setdefault(kind, []).append(frame)
-    events = _concat(by_type.get("event", []))
-    init = _concat(by_type.get("init", []))
+    frames.clear()
+    # Each _concat copies its records: pop them so that the per-chunk frames go as soon as copied.
+    events = _concat(by_type.pop("event", []))
+    init = _concat(by_type.pop("init", []))
     # Attribute records stay in narrow groups (one per set of columns): one wide frame of every
     # attribute line would be the largest object of a big log (mostly nulls).
-    attribute_groups = [_concat(group) for group in _by_columns(by_type.get("attribute", []) + by_type.get("attribute_after", []))]
-    cycle_starts = _concat(by_type.get("cycle_start", []))
-    safepoint_starts = _concat(by_type.get("safepoint_start", []))
+    groups = _by_columns(by_type.pop("attribute", []) + by_type.pop("attribute_after", []))
+    attribute_groups = []
+    while groups:
+        attribute_groups.append(_concat(groups.pop(0)))
+    cycle_starts = _concat(by_type.pop("cycle_start", []))
+    safepoint_starts = _concat(by_type.pop("safepoint_start", []))
     if events is None and init is None:
         return model.empty_events(), []
 
