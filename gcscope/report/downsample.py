@@ -35,21 +35,49 @@ def m4_indices(
         lo, hi = x_range if x_range is not None else (float(xs.min()), float(xs.max()))
         width = hi - lo if hi > lo else 1.0
         bins = np.clip(((xs - lo) / width * columns).astype(np.int64), 0, columns - 1)
+        order, starts = _groups(bins, columns)
         picks = []
         for key in (xs, ys):
-            # Sorted by (bin, key): the first of each bin has the smallest key, the last the
-            # largest. Stable, so ties keep their original order.
-            order = np.lexsort((key, bins))
-            sorted_bins = bins[order]
-            starts = np.flatnonzero(np.r_[True, sorted_bins[1:] != sorted_bins[:-1]])
-            ends = np.r_[starts[1:] - 1, sorted_bins.size - 1]
-            picks.append(order[starts])
-            picks.append(order[ends])
+            # Per bin, the first index holding its smallest key and the last holding its
+            # largest (ties: the earliest minimum, the latest maximum).
+            sorted_key = key[order]
+            picks.append(
+                order[_first_where(sorted_key, np.minimum.reduceat(sorted_key, starts), starts)]
+            )
+            picks.append(
+                order[_last_where(sorted_key, np.maximum.reduceat(sorted_key, starts), starts)]
+            )
         chosen = finite[np.unique(np.concatenate(picks))]
     if keep is not None:
         extra = np.flatnonzero(np.asarray(keep, dtype=bool) & np.isfinite(x) & np.isfinite(y))
         chosen = np.union1d(chosen, extra)
     return chosen
+
+
+def _groups(bins: np.ndarray, columns: int) -> tuple[np.ndarray, np.ndarray]:
+    """A stable order grouping equal bins, and where each group starts in it. Bins fit in 16
+    bits for any chart width, where numpy's stable sort is a linear radix sort."""
+    small = bins.astype(np.int16) if columns < 32768 else bins
+    order = np.argsort(small, kind="stable")
+    sorted_bins = small[order]
+    starts = np.flatnonzero(np.r_[True, sorted_bins[1:] != sorted_bins[:-1]])
+    return order, starts
+
+
+def _first_where(values: np.ndarray, group_values: np.ndarray, starts: np.ndarray) -> np.ndarray:
+    """Per group (of sorted `values` starting at `starts`), the first position equal to its
+    group's value."""
+    counts = np.diff(np.r_[starts, values.size])
+    hits = np.flatnonzero(values == np.repeat(group_values, counts))
+    group = np.searchsorted(starts, hits, side="right") - 1
+    return hits[np.r_[True, group[1:] != group[:-1]]]
+
+
+def _last_where(values: np.ndarray, group_values: np.ndarray, starts: np.ndarray) -> np.ndarray:
+    counts = np.diff(np.r_[starts, values.size])
+    hits = np.flatnonzero(values == np.repeat(group_values, counts))
+    group = np.searchsorted(starts, hits, side="right") - 1
+    return hits[np.r_[group[1:] != group[:-1], True]]
 
 
 def sorted_curve_indices(x: np.ndarray, columns: int) -> np.ndarray:
@@ -98,42 +126,50 @@ def polyline_envelope(
 
     Unlike `column_envelope`, which sees the points only, a segment that crosses columns
     without a point in them (the climb of the heap between two GCs) fills each with the part
-    of the segment inside it, so a dense sawtooth drawn as this band has no holes. A segment
-    with a NaN end is a gap.
+    of the segment inside it, so a dense sawtooth drawn as this band has no holes. Within a
+    column a segment is straight, so its extremes there are its points and the values where
+    it crosses the column's edges: those are all that is reduced. A segment with a NaN end
+    is a gap.
     """
     x = np.asarray(x, dtype=float)
     y = np.asarray(y, dtype=float)
     finite = np.isfinite(x) & np.isfinite(y)
     if not finite.any():
         return np.empty(0), np.empty(0), np.empty(0)
-    lo_x, hi_x = (
-        x_range if x_range is not None else (float(x[finite].min()), float(x[finite].max()))
-    )
+    if x_range is not None:
+        lo_x, hi_x = x_range
+    else:
+        lo_x, hi_x = float(x[finite].min()), float(x[finite].max())
     width = (hi_x - lo_x) / columns if hi_x > lo_x else 1.0 / columns
-    x0, x1, y0, y1 = x[:-1], x[1:], y[:-1], y[1:]
+
+    def column_of(values: np.ndarray) -> np.ndarray:
+        return np.clip(((values - lo_x) / width).astype(np.int64), 0, columns - 1)
+
+    col = column_of(np.where(finite, x, lo_x))
+    # Segments between finite neighbours that cross one or more column edges.
     ok = finite[:-1] & finite[1:]
-    swap = x1 < x0  # an event that began before the previous one ended: draw it all the same
-    x0, x1 = np.where(swap, x1, x0)[ok], np.where(swap, x0, x1)[ok]
-    y0, y1 = np.where(swap, y1, y0)[ok], np.where(swap, y0, y1)[ok]
-    # Lone points (no segment): a series of one point, or points between NaN gaps.
-    alone = finite & ~np.r_[ok, False] & ~np.r_[False, ok]
-    x0, x1 = np.r_[x0, x[alone]], np.r_[x1, x[alone]]
-    y0, y1 = np.r_[y0, y[alone]], np.r_[y1, y[alone]]
-    c0 = np.clip(((x0 - lo_x) / width).astype(np.int64), 0, columns - 1)
-    c1 = np.clip(((x1 - lo_x) / width).astype(np.int64), 0, columns - 1)
-    spans = c1 - c0 + 1
-    seg = np.repeat(np.arange(spans.size), spans)
-    column = c0[seg] + (np.arange(seg.size) - np.repeat(np.cumsum(spans) - spans, spans))
-    left = np.maximum(x0[seg], lo_x + column * width)
-    right = np.minimum(x1[seg], lo_x + (column + 1) * width)
-    dx = x1[seg] - x0[seg]
-    slope = np.divide(y1[seg] - y0[seg], dx, out=np.zeros_like(dx), where=dx > 0)
-    ya = np.where(dx > 0, y0[seg] + slope * (left - x0[seg]), y0[seg])
-    yb = np.where(dx > 0, y0[seg] + slope * (right - x0[seg]), y1[seg])
-    low = np.full(columns, np.inf)
-    high = np.full(columns, -np.inf)
-    np.minimum.at(low, column, np.minimum(ya, yb))
-    np.maximum.at(high, column, np.maximum(ya, yb))
-    used = np.isfinite(low)
-    centres = lo_x + (np.flatnonzero(used) + 0.5) * width
-    return centres, low[used], high[used]
+    c0, c1 = col[:-1], col[1:]
+    crossing = np.flatnonzero(ok & (c0 != c1))
+    left_col = np.minimum(c0[crossing], c1[crossing])
+    edges = np.abs(c1[crossing] - c0[crossing])
+    seg = np.repeat(crossing, edges)
+    edge_col = (
+        np.repeat(left_col, edges)
+        + 1
+        + (np.arange(seg.size) - np.repeat(np.cumsum(edges) - edges, edges))
+    )
+    x_edge = lo_x + edge_col * width
+    x0, x1, y0, y1 = x[seg], x[seg + 1], y[seg], y[seg + 1]
+    y_edge = y0 + (y1 - y0) * (x_edge - x0) / (x1 - x0)
+    # Each edge value belongs to the columns on both sides of the edge.
+    columns_all = np.concatenate([col[finite], edge_col - 1, edge_col])
+    values = np.concatenate([y[finite], y_edge, y_edge])
+    order, starts = _groups(columns_all, columns)
+    sorted_values = values[order]
+    used = columns_all[order][starts]
+    centres = lo_x + (used + 0.5) * width
+    return (
+        centres,
+        np.minimum.reduceat(sorted_values, starts),
+        np.maximum.reduceat(sorted_values, starts),
+    )

@@ -233,10 +233,15 @@ def heap_chart(run: RunView, *, dpi: int):
     # Marking and other non-moving pauses move nothing: points for them would only scatter
     # noise over the sawtooth (their floor values are still drawn as baseline points when the
     # leak verdict used them).
+    pairs = (
+        gcs.select(
+            pl.col(model.CATEGORY).fill_null(model.PAUSE), pl.col(model.KIND).fill_null("other")
+        )
+        .unique()
+        .rows()
+    )
     series = {
-        (str(c), str(k))
-        for c, k in zip(categories.tolist(), kinds.tolist(), strict=True)
-        if not (c == model.PAUSE and k in NON_MOVING_KINDS)
+        (str(c), str(k)) for c, k in pairs if not (c == model.PAUSE and k in NON_MOVING_KINDS)
     }
     order = kind_order(sorted({k for _, k in series}))
     for category, kind in sorted(series, key=lambda ck: (ck[0] != model.PAUSE, order.index(ck[1]))):
