@@ -6,7 +6,9 @@ Starts a small target JVM (tests/java/JmxTarget.java, G1, 16 MB/s of garbage) wi
      and uptime every 10th poll) at --interval;
   2. the whole `gcscope watch` loop (poll, notifications, rules, recording) for --seconds;
   3. hsperfdata reads of the same target (no JVM involved).
-Targets: median ≤ 5 ms, CPU < 2 % of one core.
+Targets: median ≤ 5 ms, CPU < 2 % of one core. The machine's load average is printed before
+and after: on a loaded machine every remote call waits for the target's threads to be scheduled,
+so latency says as much about the machine as about gcscope.
 
     python bench/bench_poll.py [--polls 30] [--seconds 30] [--interval 1]
 """
@@ -15,6 +17,7 @@ from __future__ import annotations
 
 import argparse
 import io
+import os
 import statistics
 import sys
 import tempfile
@@ -117,6 +120,7 @@ def main() -> None:
     parser.add_argument("--interval", type=float, default=1.0)
     args = parser.parse_args()
 
+    print(load_line("before"))
     target = start_target("-XX:+UseG1GC", heap="-Xmx256m", seconds=600)
     try:
         raw = raw_polls(target.address, args.polls, args.interval)
@@ -147,6 +151,15 @@ def main() -> None:
         )
     finally:
         target.stop()
+    print(load_line("after"))
+
+
+def load_line(when: str) -> str:
+    one, five, fifteen = os.getloadavg()
+    return (
+        f"machine load {when}: {one:.2f} {five:.2f} {fifteen:.2f} (1/5/15 min) on "
+        f"{os.cpu_count()} cores"
+    )
 
 
 if __name__ == "__main__":
