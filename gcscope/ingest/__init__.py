@@ -298,6 +298,8 @@ def read_events(paths: Iterable[str] | str, *, max_unknown: int = 20,
 
     events, runs, reports, unknown = [], [], [], []
     errors: list[InputError] = []
+    # per file: the grammars chosen for it and its decorations, to explain its unknown lines
+    file_context: dict[str, tuple[tuple[str, ...], Decorations]] = {}
     for set_key, members in sets.items():
         results = []
         for source in members:
@@ -309,6 +311,7 @@ def read_events(paths: Iterable[str] | str, *, max_unknown: int = 20,
                 errors.append(exc)
                 continue
             unknown.extend(results[-1].unknown)
+            file_context[source.name] = (results[-1].report.grammars, results[-1].decorations)
         results = _order_set(results)
         frames = []
         for index, result in enumerate(results):
@@ -332,7 +335,7 @@ def read_events(paths: Iterable[str] | str, *, max_unknown: int = 20,
             "no readable log among the inputs: " + "; ".join(str(e) for e in errors)
         )
     if explain and unknown:
-        _explain(unknown, grammars)
+        _explain(unknown, grammars, file_context)
     return IngestResult(
         pl.concat(events, how="vertical") if events else model.empty_events(),
         runs,
@@ -340,12 +343,25 @@ def read_events(paths: Iterable[str] | str, *, max_unknown: int = 20,
     )
 
 
-def _explain(unknown: list[UnknownLine], grammars: GrammarSet) -> None:
-    """Ask the reference parser why each shown unknown line matched no rule."""
+def _explain(unknown: list[UnknownLine], grammars: GrammarSet,
+             file_context: dict[str, tuple[tuple[str, ...], Decorations]] | None = None) -> None:
+    """Ask the reference parser why each shown unknown line matched no rule: with the rules of
+    the grammars applied to its file, in their order, and the line's tags (as explain-line)."""
     from gcscope.grammar.reference import ReferenceParser
 
     reference = ReferenceParser(grammars)
+    rules_of: dict[tuple[str, ...], tuple] = {}
     for item in unknown:
-        decorations = detect([item.text])
-        _, message, offset = decorations.split(item.text)
-        item.explanation = reference.explain(message).render(message, offset, item.text)
+        names, file_decorations = (file_context or {}).get(item.file, ((), None))
+        values, message, offset = ({}, item.text, 0)
+        if file_decorations is not None and file_decorations.fields:
+            values, message, offset = file_decorations.split(item.text)
+        if not values:  # the file's decorations do not fit this line: detect its own
+            values, message, offset = detect([item.text]).split(item.text)
+        rules = None
+        if names:
+            if names not in rules_of:
+                rules_of[names] = tuple(r for n in names for r in grammars.by_name(n).rules)
+            rules = rules_of[names]
+        explanation = reference.explain(message, rules, values.get("tags"))
+        item.explanation = explanation.render(message, offset, item.text)

@@ -1,0 +1,44 @@
+"""Ingestion of awkward inputs: unknown-line explanations, restarts inside a rotated set,
+binary detection, truncated and CRLF files, zip archives of several logs, `*.current` files.
+
+Every log here is a real JVM's (sample_logs/, ../shared/corpus/), altered where the case needs.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from gcscope.ingest import read_events
+
+from .conftest import SAMPLE_LOGS
+
+JDK17 = SAMPLE_LOGS / "jdk17"
+G1_GCSTAR = JDK17 / "g1-gcstar.log"
+
+
+def _altered(tmp_path: Path, source: Path, find: str, change) -> tuple[Path, int]:
+    """`source` copied with the first line containing `find` changed; (path, its line number)."""
+    lines = source.read_bytes().decode().splitlines(keepends=True)
+    index = next(i for i, line in enumerate(lines) if find in line)
+    lines[index] = change(lines[index])
+    path = tmp_path / source.name
+    path.write_text("".join(lines))
+    return path, index + 1
+
+
+def test_unknown_line_is_explained_with_its_files_grammars_and_tags(tmp_path):
+    # A G1 remark line with text after its duration: every grammar's rules would name CMS's
+    # pause rule as nearest; the file is G1, so the nearest rule must be G1's own.
+    path, number = _altered(tmp_path, G1_GCSTAR, "Pause Remark 3", lambda l: l.rstrip("\n") + " x\n")
+    result = read_events([path])
+    [item] = result.parse.unknown_examples
+    assert item.line == number
+    assert "nearest is g1_pause (grammars/g1.grammar:" in item.explanation, item.explanation
+    assert "cms" not in item.explanation
+
+
+def test_unknown_start_up_line_is_explained_by_the_common_rule(tmp_path):
+    # "Heap Region Size: 1M x": ZGC's statistics table came nearest among every grammar's rules
+    path, _ = _altered(tmp_path, G1_GCSTAR, "Heap Region Size:", lambda l: l.rstrip("\n") + " x\n")
+    [item] = read_events([path]).parse.unknown_examples
+    assert "nearest is heap_region_size " in item.explanation, item.explanation
