@@ -6,8 +6,12 @@ Every log here is a real JVM's (sample_logs/, ../shared/corpus/), altered where 
 
 from __future__ import annotations
 
+import random
 from pathlib import Path
 
+import pytest
+
+from gcscope.errors import ExitStatus
 from gcscope.ingest import read_events
 
 from .conftest import SAMPLE_LOGS
@@ -42,3 +46,36 @@ def test_unknown_start_up_line_is_explained_by_the_common_rule(tmp_path):
     path, _ = _altered(tmp_path, G1_GCSTAR, "Heap Region Size:", lambda l: l.rstrip("\n") + " x\n")
     [item] = read_events([path]).parse.unknown_examples
     assert "nearest is heap_region_size " in item.explanation, item.explanation
+
+
+# --- binary input ------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("size", [300, 5000, 100_000])
+def test_random_bytes_without_nul_are_a_binary_file(tmp_path, capsys, size):
+    from gcscope.cli import main
+
+    data = random.Random(size).randbytes(size).replace(b"\x00", b"\x01")
+    path = tmp_path / "core.log"
+    path.write_bytes(data)
+    assert main(["analyze", "--json", str(path)]) == ExitStatus.INPUT_UNREADABLE
+    out, err = capsys.readouterr()
+    assert out == ""
+    assert err == f"gcscope: error: {path}: binary file: not a text GC log\n"
+
+
+def test_no_real_log_is_taken_for_binary(corpus):
+    """Every sample log and corpus file (archives' members decompressed) passes the check."""
+    from gcscope.ingest import DETECT_BYTES, _check_text
+    from gcscope.ingest.sources import read_chunks, resolve
+
+    paths = [p for root in (SAMPLE_LOGS, corpus) for p in sorted(root.rglob("*"))
+             if p.is_file() and p.suffix not in (".json", ".md", ".py", ".tsv")]
+    checked = 0
+    for path in paths:
+        for source in resolve([str(path)]):
+            head = next(read_chunks(source, DETECT_BYTES), b"")
+            if head.strip():
+                _check_text(head[:DETECT_BYTES], source.name)  # raises on a false "binary"
+                checked += 1
+    assert checked > 200

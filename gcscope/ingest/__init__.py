@@ -132,12 +132,29 @@ class _FileResult:
     decorations: Decorations
 
 
+BINARY_SAMPLE_BYTES = 16 * 1024  # how much of a file's start tells text from binary
+BINARY_SHARE = 0.30  # a sample with more non-text bytes than this is not a text log
+_CONTROL = bytes(b for b in range(32) if b not in b"\t\n\v\f\r") + b"\x7f"
+
+
+def non_text_share(sample: bytes) -> float:
+    """Share of `sample` that no text log holds: control bytes (not tab, newline, CR, form
+    feed) and bytes that are not valid UTF-8 (one replacement character each)."""
+    if not sample:
+        return 0.0
+    controls = len(sample) - len(sample.translate(None, _CONTROL))
+    # a multi-byte character cut by the sample's end is not a sign of binary data
+    invalid = sample.decode("utf-8", "replace")[:-4].count("\ufffd")
+    return (controls + invalid) / len(sample)
+
+
 def _check_text(head: bytes, name: str) -> None:
     if not head.strip():
         raise InputError("empty file: no log lines", file=name)
-    sample = head[:4096]
-    controls = sum(1 for b in sample if b < 9 or 13 < b < 32)
-    if b"\x00" in sample[:512] and controls > len(sample) // 20 or controls > len(sample) // 4:
+    sample = head[:BINARY_SAMPLE_BYTES]
+    controls = sum(1 for b in sample[:4096] if b < 9 or 13 < b < 32)
+    if (b"\x00" in sample[:512] and controls > min(len(sample), 4096) // 20
+            or non_text_share(sample) > BINARY_SHARE):
         raise InputError("binary file: not a text GC log", file=name)
 
 
