@@ -79,3 +79,25 @@ def test_no_real_log_is_taken_for_binary(corpus):
                 _check_text(head[:DETECT_BYTES], source.name)  # raises on a false "binary"
                 checked += 1
     assert checked > 200
+
+
+# --- a restart inside a rotated set -------------------------------------------------------------
+
+RESTART_SET = "gctoolkit-testdata/gctoolkit-gclogs-rolling/rolling/jdk14/rollinglogs/short_restart_2.log"
+
+
+@pytest.mark.xfail(strict=True, reason=(
+    "assemble._run_breaks: an uptime-goes-back break does not reset the event count that a "
+    "later start line ('Using G1') is compared with, so the restarted file's own start line "
+    "breaks again and its start-up lines before it become an empty run"))
+def test_restart_inside_a_rotated_set_makes_no_empty_run(corpus):
+    files = sorted(str(p) for p in corpus.glob(RESTART_SET + "*"))
+    assert len(files) == 3
+    result = read_events(files)
+    # short_restart_2.log is one JVM (0.008-50.4 s); .log.3 a second one from 0.020 s that
+    # .log.0 continues (424-464 s)
+    spans = [(run["start_uptime_s"], run["end_uptime_s"]) for run in result.runs]
+    assert len(result.runs) == 2, spans
+    assert all(run["collector"] == "G1" for run in result.runs)
+    assert spans[1][0] == 0.02 and spans[1][1] > 460, spans
+    assert sorted(result.events["run_id"].unique().to_list()) == [r["run_id"] for r in result.runs]
