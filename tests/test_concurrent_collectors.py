@@ -150,3 +150,23 @@ def test_a_cms_cycle_is_one_concurrent_event_with_the_old_generation():
 def test_the_run_names_its_collector(path: str, collector: str):
     result = read_events([SAMPLE_LOGS / path])
     assert [run["collector"] for run in result.runs] == [collector]
+
+
+def test_generational_shenandoah_old_gen_saturation_is_old_used_of_the_max_heap():
+    import re
+
+    from gcscope.analysis import analyze_logs
+
+    # [8.544s] GC(80) At end of Concurrent Young GC: Old generation used: 21664K, used regions:
+    #   21760K, humongous waste: 97432B, soft capacity: 0B, max capacity: 22016K, available: 256K
+    # (the last such line; "max capacity" is the regions old owns now, not a limit)
+    # [0.021s][info][gc,init] Heap Max Capacity: 64M
+    log = SAMPLE_LOGS / "jdk25/shenandoah-generational-gcstar-leak.log"
+    used = [int(k) * K for k in re.findall(r"Old generation used: (\d+)K", log.read_text())]
+    event = _one(_events("jdk25/shenandoah-generational-gcstar-leak.log"), gc_id=80,
+                 category=model.CONCURRENT)
+    assert event[model.OLD_AFTER_BYTES] == 21664 * K
+    old = analyze_logs([log]).runs[0].old_gen
+    assert old.basis == "old/heap_max"
+    assert old.saturation_last_pct == pytest.approx(100 * 21664 * K / (64 * M))
+    assert old.saturation_max_pct == pytest.approx(100 * max(used) / (64 * M))

@@ -106,3 +106,31 @@ def test_jdk11_reads_its_maximum_heap_at_exit():
     # JDK 11 prints no "Max Capacity" at start-up; at exit: " ZHeap  used 6M, capacity 64M, max capacity 64M"
     assert runs[0]["collector"] == "ZGC"
     assert runs[0]["heap_max_bytes"] == 64 * MB
+
+
+def _size(text: str) -> int:
+    return int(text[:-1]) * {"K": 2**10, "M": 2**20, "G": 2**30}[text[-1]]
+
+
+@pytest.mark.parametrize("log", ["jdk21/zgc-generational-gcstar.log", "jdk25/zgc-gcstar.log"])
+def test_generational_old_gen_saturation_is_old_after_of_the_max_heap(log: str):
+    import re
+
+    from gcscope.analysis import analyze_logs
+
+    # Old after a major collection, from its "Old Generation Statistics" (four columns, the last
+    # at Relocate End), e.g. "[0.776s] GC(5) O:      Used:   4M (6%)  8M (12%)  10M (16%)  10M (16%)";
+    # the old generation can fill the heap: "[0.005s][info][gc,init] Max Capacity: 64M".
+    text = (SAMPLE_LOGS / log).read_text()
+    heap_max = _size(re.search(r"\[gc,init\] Max Capacity: (\d+[KMG])", text)[1])
+    old_after = [
+        _size(m[1])
+        for m in re.finditer(r"GC\(\d+\) O:\s+Used:(?:\s+\d+[KMG] \(\d+%\)){3}\s+(\d+[KMG]) \(\d+%\)\s*$",
+                             text, re.MULTILINE)
+    ]
+    assert len(old_after) > 5
+    old = analyze_logs([SAMPLE_LOGS / log]).runs[0].old_gen
+    assert old.basis == "old/heap_max"
+    assert old.samples == len(old_after)
+    assert old.saturation_last_pct == pytest.approx(100 * old_after[-1] / heap_max)
+    assert old.saturation_max_pct == pytest.approx(100 * max(old_after) / heap_max)

@@ -281,6 +281,12 @@ def old_gen_basis(events: pl.DataFrame, meta: dict[str, Any]) -> str | None:
     both = events[OLD_AFTER_BYTES].is_not_null() & (events[OLD_CAPACITY_BYTES] > 0)
     if bool(both.any()):
         return "old/old_capacity"
+    # Generational ZGC and Shenandoah: the generations share the heap's pages or regions, so
+    # the old generation has no capacity of its own (ZGC prints none; Shenandoah's "max
+    # capacity" is the regions old owns now, always nearly full): what it can fill is the heap.
+    generational = meta.get("collector") in ("ZGC", "Shenandoah") and meta.get("heap_max_bytes")
+    if generational and events[OLD_AFTER_BYTES].is_not_null().any():
+        return "old/heap_max"
     # No old generation (ZGC before JDK 21, Shenandoah, Epsilon): the whole heap after each
     # cycle, against the most it may grow to, is what fills up.
     single_space = meta.get("collector") in SINGLE_GENERATION and meta.get("heap_max_bytes")
@@ -306,6 +312,7 @@ def old_gen_saturation_series(events: pl.DataFrame, meta: dict[str, Any]) -> pl.
 SATURATION_BASES = {
     "old+humongous/heap_max": "old + humongous regions of max heap",
     "old/old_capacity": "old generation capacity",
+    "old/heap_max": "max heap (old generation)",
     "heap_after/heap_max": "max heap",
 }
 
@@ -320,6 +327,8 @@ def saturation_fraction(basis: str, heap_max_bytes: int | None) -> pl.Expr:
         return pl.lit(None, dtype=pl.Float64)
     if basis == "old+humongous/heap_max":
         used = pl.col(OLD_AFTER_BYTES).cast(pl.Float64) + pl.col(HUMONGOUS_AFTER_BYTES).fill_null(0)
+    elif basis == "old/heap_max":
+        used = pl.col(OLD_AFTER_BYTES).cast(pl.Float64)
     else:
         used = pl.col(HEAP_AFTER_BYTES).cast(pl.Float64)
     return used / float(heap_max_bytes)
