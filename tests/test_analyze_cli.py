@@ -80,7 +80,7 @@ OLD_GEN_EXTRA_KEYS = {
     "basis": (str, type(None)),
     "samples": (int,),
 }
-PARSE_EXTRA_KEYS = {"per_file": (list,), "unknown": (list,), "skipped": (list,)}
+PARSE_EXTRA_KEYS = {"per_file": (list,), "unknown": (list,), "skipped": (list,), "warnings": (list,)}
 TOP_KEYS = {"runs": (list,), "parse": (dict,), "findings": (list,), "schema_version": (int,)}
 
 
@@ -337,6 +337,46 @@ def test_strict_exits_1_on_an_unknown_line_and_still_reports(tmp_path, capsys):
     assert status == 0
     status, _, _ = run_cli("--strict", str(PARALLEL), capsys=capsys)
     assert status == 0
+
+
+def test_cut_short_last_line_warns_on_stderr_and_in_json(tmp_path, capsys):
+    data = PARALLEL.read_bytes()
+    cut = data.rindex(b"Pause Young")  # inside the last pause summary line, before its duration
+    cut = data.index(b"->", cut)
+    path = tmp_path / "cut.log"
+    path.write_bytes(data[:cut])
+    last = data[:cut].count(b"\n") + 1
+    status, out, err = run_cli(str(path), capsys=capsys)
+    assert status == 0
+    warning = (f"gcscope: warning: {path}:{last}: last line is cut short (no newline at the end): "
+               "read as far as it goes")
+    assert err.splitlines().count(warning) == 1, err
+    status, out, err = run_cli("--json", str(path), capsys=capsys)
+    assert status == 0 and warning in err.splitlines()
+    assert json.loads(out)["parse"]["warnings"] == [{
+        "file": str(path), "line": last, "kind": "truncated_last_line",
+        "message": "last line is cut short (no newline at the end): read as far as it goes"}]
+    status, _, err = run_cli("--strict", str(path), capsys=capsys)
+    assert status == ExitStatus.FINDINGS
+
+
+def test_crlf_line_endings_warn_once_and_read_as_lf(tmp_path, capsys):
+    path = tmp_path / "windows.log"
+    path.write_bytes(PARALLEL.read_bytes().replace(b"\n", b"\r\n"))
+    expected = analyze_json(str(PARALLEL), capsys=capsys)
+    status, out, err = run_cli("--json", str(path), capsys=capsys)
+    assert status == 0
+    warning = f"gcscope: warning: {path}: CRLF line endings (Windows copy): read as LF"
+    assert [line for line in err.splitlines() if "warning" in line] == [warning]
+    doc = json.loads(out)
+    assert [w["kind"] for w in doc["parse"]["warnings"]] == ["crlf"]
+    assert doc["parse"]["unknown_lines"] == 0
+    assert doc["runs"][0]["pauses"] == expected["runs"][0]["pauses"]
+    assert expected["parse"]["warnings"] == []
+    status, _, err = run_cli("--strict", str(path), capsys=capsys)
+    assert status == ExitStatus.FINDINGS and "1 input warning" in err
+    status, _, err = run_cli(str(PARALLEL), capsys=capsys)
+    assert status == 0 and "warning" not in err
 
 
 def test_summary_always_prints_coverage_and_the_pause_table(capsys):

@@ -3,8 +3,9 @@
 The steps are small public functions so other commands and features reuse them:
 - `add_log_arguments(parser)` / `ingest_from_args(args)`: LOG…, --strict, --max-unknown
   (e.g. `gcscope check` reads logs exactly the same way);
-- `add_output_arguments(parser)` / `write_outputs(args, result, ingest)`: --json, --events;
-- `exit_status(args, result)`: the exit code rules.
+- `add_output_arguments(parser)` / `write_outputs(args, result, ingest)`: --json, --events, and
+  the ingest's warnings (`parse_warnings(ingest)`) on stderr;
+- `exit_status(args, result, warnings)`: the exit code rules.
 
 Features that add options to `analyze` (charts: --png/--html/--dpi; rules: --config/--set) plug
 in through ANALYZE_EXTENSIONS below instead of editing this file's logic.
@@ -155,24 +156,47 @@ def write_events(events: Any, path: str) -> None:
         raise UsageError(f"cannot write events: {exc.strerror or exc}", file=path) from None
 
 
+def parse_warnings(ingest: Any) -> list[dict]:
+    """The ingest's warnings (a cut-short last line, CRLF endings): file, line, kind, message."""
+    parse = getattr(ingest, "parse", None)
+    if isinstance(parse, dict):
+        return list(parse.get("warnings") or [])
+    return list(getattr(parse, "warnings", None) or [])
+
+
+def result_json(result: Any, warnings: list[dict]) -> str:
+    """The JSON document, with the ingest's warnings under `parse.warnings`."""
+    import json
+
+    document = result.to_dict()
+    document.setdefault("parse", {})["warnings"] = warnings
+    return json.dumps(document, indent=2, allow_nan=False, default=str)
+
+
 def write_outputs(args: argparse.Namespace, result: Any, ingest: Any) -> None:
     from gcscope.report import text
 
+    warnings = parse_warnings(ingest)
+    text.print_warnings(warnings, sys.stderr)
     if args.events:
         write_events(ingest.events, args.events)
     if args.json:
-        sys.stdout.write(result.to_json() + "\n")
+        sys.stdout.write(result_json(result, warnings) + "\n")
         text.print_parse_line(result, sys.stderr)
     else:
         text.print_summary(result, sys.stdout)
 
 
-def exit_status(args: argparse.Namespace, result: Any) -> int:
+def exit_status(args: argparse.Namespace, result: Any, warnings: list[dict] | None = None) -> int:
+    """`warnings`: the ingest's (parse_warnings); under --strict they fail as unknown lines do."""
     if getattr(args, "strict", False) and result.parse.unknown_lines > 0:
         print(
             f"gcscope: --strict: {result.parse.unknown_lines:,} line(s) not recognised",
             file=sys.stderr,
         )
+        return ExitStatus.FINDINGS
+    if getattr(args, "strict", False) and warnings:
+        print(f"gcscope: --strict: {len(warnings):,} input warning(s)", file=sys.stderr)
         return ExitStatus.FINDINGS
     return ExitStatus.OK
 
@@ -209,4 +233,5 @@ def finish(args: argparse.Namespace, result: Any, ingest: Any) -> int:
         if hasattr(extension, "after_analysis")
     ]
     write_outputs(args, result, ingest)
-    return max([exit_status(args, result), *(int(s) for s in statuses if s is not None)])
+    return max([exit_status(args, result, parse_warnings(ingest)),
+                *(int(s) for s in statuses if s is not None)])

@@ -64,6 +64,20 @@ class FileReport:
     decorations: tuple[str, ...] = ()
     grammars: tuple[str, ...] = ()
     truncated_last_line: bool = False
+    crlf_line_endings: bool = False  # some lines end in CR LF (read as LF)
+
+    @property
+    def warnings(self) -> list[dict]:
+        """Damage that does not stop the read: one entry each, with its one-line message."""
+        found = []
+        if self.crlf_line_endings:
+            found.append({"file": self.file, "line": None, "kind": "crlf",
+                          "message": "CRLF line endings (Windows copy): read as LF"})
+        if self.truncated_last_line and self.lines:
+            found.append({"file": self.file, "line": self.lines, "kind": "truncated_last_line",
+                          "message": "last line is cut short (no newline at the end): "
+                                     "read as far as it goes"})
+        return found
 
     @property
     def recognised(self) -> int:
@@ -79,6 +93,7 @@ class FileReport:
             "file": self.file, "lines": self.lines, "blank": self.blank, "unknown": self.unknown,
             "coverage_pct": round(self.coverage_pct, 3), "decorations": list(self.decorations),
             "grammars": list(self.grammars), "truncated_last_line": self.truncated_last_line,
+            "crlf_line_endings": self.crlf_line_endings,
         }
 
 
@@ -97,6 +112,10 @@ class ParseReport:
         return sum(f.unknown for f in self.files)
 
     @property
+    def warnings(self) -> list[dict]:
+        return [warning for f in self.files for warning in f.warnings]
+
+    @property
     def coverage_pct(self) -> float:
         content = sum(f.lines - f.blank for f in self.files)
         return 100.0 if content == 0 else 100.0 * (content - self.unknown_lines) / content
@@ -110,6 +129,7 @@ class ParseReport:
             "per_file": [f.to_dict() for f in self.files],
             "unknown": [dataclasses.asdict(u) for u in self.unknown_examples],
             "skipped": list(self.skipped),
+            "warnings": self.warnings,
         }
 
 
@@ -240,6 +260,8 @@ def _read_file(source: sources_mod.Source, grammars: GrammarSet, wanted: frozens
         if added:
             report.grammars = (*added, *report.grammars)
             plan = make_plan(decorations, grammars, report.grammars, wanted)
+        if not report.crlf_line_endings and b"\r\n" in chunk:
+            report.crlf_line_endings = True
         pending.append(_POOL.submit(_run, chunk, plan, next_line))
         next_line += chunk.count(b"\n") + (0 if chunk.endswith(b"\n") else 1)
         last_chunk = chunk

@@ -175,6 +175,9 @@ def beyond_pauses_lines(run: RunResult) -> Text:
     if run.degenerated_gc_count:
         lines.append("\nDegenerated GCs ", style="bold red")
         lines.append(f"{run.degenerated_gc_count:,}")
+    if (exhausted := (run.extra or {}).get("heap_exhausted_at_s")) is not None:
+        lines.append("\nHeap exhausted ", style="bold red")
+        lines.append(f"at {_num(exhausted, 3)} s of uptime (under 5 % of the maximum heap left)")
     safepoints = run.safepoints
     if safepoints:
         worst = next(iter(safepoints.get("by_operation") or {}), None)
@@ -277,6 +280,24 @@ def print_summary(result: AnalysisResult, file: IO[str] | None = None) -> None:
     console = Console(file=file or sys.stdout, highlight=False, soft_wrap=True)
     for part in summary_renderables(result):
         console.print(part)
+
+
+def warning_lines(warnings: list[dict]) -> list[str]:
+    """One line per ingest warning: `gcscope: warning: FILE[:LINE]: message`."""
+    lines = []
+    for warning in warnings:
+        where = str(warning.get("file"))
+        if warning.get("line") is not None:
+            where += f":{warning['line']}"
+        lines.append(f"gcscope: warning: {where}: {warning.get('message')}")
+    return lines
+
+
+def print_warnings(warnings: list[dict], file: IO[str] | None = None) -> None:
+    """The ingest's warnings (a cut-short last line, CRLF endings), plain, on stderr."""
+    stream = file or sys.stderr
+    for line in warning_lines(warnings):
+        stream.write(line + "\n")
 
 
 def print_parse_line(result: AnalysisResult, file: IO[str] | None = None) -> None:
