@@ -170,3 +170,25 @@ def test_generational_shenandoah_old_gen_saturation_is_old_used_of_the_max_heap(
     assert old.basis == "old/heap_max"
     assert old.saturation_last_pct == pytest.approx(100 * 21664 * K / (64 * M))
     assert old.saturation_max_pct == pytest.approx(100 * max(used) / (64 * M))
+
+
+def test_an_epsilon_run_reports_its_heap_growth_and_where_the_heap_ran_out():
+    from gcscope.analysis import analyze_logs
+
+    # [0.248s] Heap: 256M reserved, 256M (100.00%) committed, 13231K (5.05%) used   (first)
+    # [4.207s] Heap: 256M reserved, 256M (100.00%) committed, 232M (90.87%) used
+    # [4.500s] Heap: 256M reserved, 256M (100.00%) committed, 248M (97.12%) used    (under 5 % left)
+    # [4.869s] Heap: 256M reserved, 256M (100.00%) committed, 252M (98.68%) used    (at exit)
+    run = analyze_logs([SAMPLE_LOGS / "jdk17/epsilon-gcstar-oom.log"]).runs[0]
+    assert run.allocated_bytes == 252 * M - 13231 * K
+    assert run.rate_span_s == pytest.approx(4.869 - 0.248)
+    assert run.allocation_rate_mb_s == pytest.approx((252 * M - 13231 * K) / M / (4.869 - 0.248))
+    assert run.promotion_rate_mb_s is None
+    data = run.to_dict()
+    assert data["heap_exhausted_at_s"] == pytest.approx(4.500)
+    # JDK 11, System.gc() every second, the heap never near full:
+    # [0.984s] Heap: 256M reserved, 32768K (12.50%) committed, 13346K (5.09%) used   (first)
+    # [3.396s] Heap: 256M reserved, 160M (62.50%) committed, 101505K (38.72%) used   (last)
+    sysgc = analyze_logs([SAMPLE_LOGS / "jdk11/epsilon-gcstar-sysgc.log"]).runs[0]
+    assert sysgc.to_dict()["heap_exhausted_at_s"] is None
+    assert sysgc.allocation_rate_mb_s == pytest.approx((101505 - 13346) * K / M / (3.396 - 0.984))

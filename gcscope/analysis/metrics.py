@@ -29,6 +29,7 @@ from gcscope.model import (
     DURATION_MS,
     HEAP_AFTER_BYTES,
     HEAP_BEFORE_BYTES,
+    HEAP_SAMPLE,
     KIND,
     OLD_AFTER_BYTES,
     OLD_BEFORE_BYTES,
@@ -41,6 +42,7 @@ from gcscope.model import (
 
 WINDOW_S = 300.0  # the "5 minutes" of throughput_worst_5min_pct and full_gc.max_per_5min
 SATURATION_THRESHOLD_PCT = 80.0
+HEAP_EXHAUSTED_PCT = 95.0  # a heap sample at or above this % of the maximum heap: ran out
 # Collectors that may run without an old generation (non-generational modes).
 SINGLE_GENERATION = ("ZGC", "Shenandoah", "Epsilon")
 SERIES_BUCKETS = 250  # heap-after-GC series in the JSON: at most 4 points per bucket
@@ -496,7 +498,7 @@ def rates(events: pl.DataFrame) -> dict[str, Any]:
         .row(0, named=True)
     )
     if summary["n"] < 2:
-        return out
+        return _heap_sample_rate(events, out) if summary["n"] == 0 else out
     span_s = summary["last_start"] - summary["first_end"]
     if not span_s > 0:
         return out
@@ -507,6 +509,51 @@ def rates(events: pl.DataFrame) -> dict[str, Any]:
         out["promoted_bytes"] = int(summary["promoted"])
         out["promotion_rate_mb_s"] = _finite(summary["promoted"] / MB / span_s)
     return out
+
+
+def _heap_samples(events: pl.DataFrame) -> pl.DataFrame:
+    """Heap samples (occupancy without a collection, e.g. Epsilon's "Heap: … used" lines):
+    `uptime_s` and `heap_after_bytes`, sorted by time."""
+    samples = (
+        events.lazy()
+        .filter(
+            (pl.col(CATEGORY) == HEAP_SAMPLE)
+            & pl.col(UPTIME_S).is_not_null()
+            & pl.col(HEAP_AFTER_BYTES).is_not_null()
+        )
+        .select(UPTIME_S, HEAP_AFTER_BYTES)
+        .collect()
+    )
+    return _sorted(samples, UPTIME_S)
+
+
+def _heap_sample_rate(events: pl.DataFrame, out: dict[str, Any]) -> dict[str, Any]:
+    """A run without collections (Epsilon): the allocation rate is the heap's growth between
+    its first and last samples (a sample lower than the one before counts no growth)."""
+    samples = _heap_samples(events)
+    if samples.height < 2:
+        return out
+    span_s = float(samples[UPTIME_S][-1] - samples[UPTIME_S][0])
+    if not span_s > 0:
+        return out
+    grown = int(samples[HEAP_AFTER_BYTES].diff().clip(lower_bound=0).sum())
+    out["rate_span_s"] = _finite(span_s)
+    out["allocated_bytes"] = grown
+    out["allocation_rate_mb_s"] = _finite(grown / MB / span_s)
+    return out
+
+
+def heap_exhausted_at(events: pl.DataFrame, meta: dict[str, Any]) -> float | None:
+    """Uptime of the first heap sample with less than 5 % of the maximum heap left (Epsilon
+    prints a sample at each 1/20 of the heap it fills, so this is the last step before the
+    heap runs out); None without heap samples, a maximum heap, or such a sample."""
+    heap_max = meta.get("heap_max_bytes")
+    if not heap_max:
+        return None
+    samples = _heap_samples(events).filter(
+        pl.col(HEAP_AFTER_BYTES) >= HEAP_EXHAUSTED_PCT / 100.0 * heap_max
+    )
+    return _finite(samples[UPTIME_S][0]) if samples.height else None
 
 
 # --- one run, everything ----------------------------------------------------------------------
@@ -563,6 +610,7 @@ def run_metrics(
         "stalls": concurrent.stall_stats(events),
         "degenerated_gc_count": concurrent.degenerated_gc_count(events),
         "safepoints": concurrent.safepoint_stats(events),
+        "extra": {"heap_exhausted_at_s": heap_exhausted_at(events, meta)},
         "series": {
             "heap_after_gc": {
                 UPTIME_S: heap[UPTIME_S].to_list(),
