@@ -178,9 +178,6 @@ def beyond_pauses_lines(run: RunResult) -> Text:
     if (exhausted := (run.extra or {}).get("heap_exhausted_at_s")) is not None:
         lines.append("\nHeap exhausted ", style="bold red")
         lines.append(f"at {_num(exhausted, 3)} s of uptime (under 5 % of the maximum heap left)")
-    if (exhausted := (run.extra or {}).get("heap_exhausted_at_s")) is not None:
-        lines.append("\nHeap exhausted ", style="bold red")
-        lines.append(f"at {_num(exhausted, 3)} s of uptime (under 5 % of the maximum heap left)")
     safepoints = run.safepoints
     if safepoints:
         worst = next(iter(safepoints.get("by_operation") or {}), None)
