@@ -19,10 +19,17 @@ from gcscope.grammar.reference import ReferenceParser
 from gcscope.ingest import DETECT_BYTES, _choose_grammars
 from gcscope.ingest.decorations import detect
 from gcscope.ingest.engine import LINE, classify, lines_of, make_plan
+from gcscope.ingest.sources import read_chunks, resolve
 
 from .corpus_logs import sample_logs, unified_corpus_logs
 
 LOGS = unified_corpus_logs() + sample_logs()
+
+
+def log_bytes(log: Path) -> bytes:
+    """The log's text as gcscope reads it: a `.gz` decompressed (sample_logs/leak/*.log.gz)."""
+    [source] = resolve([str(log)])
+    return b"".join(read_chunks(source))
 
 
 def _shapes(lines: list[str]) -> list[str]:
@@ -39,7 +46,7 @@ def _shapes(lines: list[str]) -> list[str]:
 def test_engines_agree_on_every_line_shape(log: Path):
     grammars = load_grammars()
     reference = ReferenceParser(grammars)
-    data = log.read_bytes()
+    data = log_bytes(log)
     frame = lines_of(data)
     decorations = detect(frame.get_column(LINE).head(200).to_list())
     plan = make_plan(decorations, grammars, _choose_grammars(data[:DETECT_BYTES], grammars))
@@ -54,4 +61,14 @@ def test_engines_agree_on_every_line_shape(log: Path):
         reference_rule = explanation.matched.name if explanation.matched else None
         if reference_rule != engine_rule:
             disagreements.append((engine_rule, reference_rule, line))
+    assert len(sample) > 1 and any(rule is not None for rule in engine_rules), "no line recognised"
     assert not disagreements, "\n".join(f"engine={e} reference={r}: {line}" for e, r, line in disagreements[:10])
+
+
+def test_compressed_sample_logs_are_compared_on_their_lines():
+    gz = [log for log in LOGS if log.suffix == ".gz"]
+    assert gz
+    for log in gz:
+        data = log_bytes(log)
+        assert data.startswith(b"[") and b"\x00" not in data[:4096], log
+        assert data.count(b"\n") > 10, log
