@@ -73,6 +73,31 @@ RUN_EXTRA_KEYS = {
     "rate_span_s": NUM_OR_NULL,
     "series": (dict,),
     "leak": (dict, type(None)),
+    "concurrent": (dict,),
+    "stalls": (dict,),
+    "degenerated_gc_count": (int,),
+    "safepoints": (dict, type(None)),
+}
+CONCURRENT_KEYS = {
+    "cycles": (int,),
+    "total_ms": NUM_OR_NULL,
+    "p50_ms": NUM_OR_NULL,
+    "p99_ms": NUM_OR_NULL,
+    "max_ms": NUM_OR_NULL,
+    "per_minute": NUM_OR_NULL,
+    "by_kind": (dict,),
+}
+STALL_KEYS = {"count": (int,), "total_ms": NUM_OR_NULL, "max_ms": NUM_OR_NULL}
+SAFEPOINT_KEYS = {
+    "count": (int,),
+    "total_ms": NUM,
+    "p50_ms": NUM,
+    "p99_ms": NUM,
+    "max_ms": NUM,
+    "ttsp_p50_ms": NUM,
+    "ttsp_p99_ms": NUM,
+    "ttsp_max_ms": NUM,
+    "by_operation": (dict,),
 }
 OLD_GEN_EXTRA_KEYS = {
     "time_above_threshold_s": NUM_OR_NULL,
@@ -146,7 +171,11 @@ def mxbean_count(path: Path) -> int:
 # --- the contract -----------------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("log", [PARALLEL, G1, G1_GC_ONLY], ids=lambda p: p.name)
+G1_SAFEPOINT = SAMPLES / "g1-gcstar-safepoint.log"
+SHENANDOAH = ROOT / "sample_logs" / "jdk21" / "shenandoah-gcstar.log"
+
+
+@pytest.mark.parametrize("log", [PARALLEL, G1, G1_GC_ONLY, G1_SAFEPOINT, SHENANDOAH], ids=lambda p: p.name)
 def test_json_has_every_documented_key_with_its_type(log, capsys):
     doc = analyze_json(str(log), capsys=capsys)
     check_keys(doc, TOP_KEYS, "result")
@@ -161,6 +190,20 @@ def test_json_has_every_documented_key_with_its_type(log, capsys):
     check_keys(run["full_gc"], FULL_GC_KEYS, "full_gc")
     check_keys(run["old_gen"], {**OLD_GEN_KEYS, **OLD_GEN_EXTRA_KEYS}, "old_gen")
     check_keys(doc["parse"], {**PARSE_KEYS, **PARSE_EXTRA_KEYS}, "parse")
+    check_keys(run["concurrent"], CONCURRENT_KEYS, "concurrent")
+    for kind, stats in run["concurrent"]["by_kind"].items():
+        # per kind: the same figures but the rate
+        per_kind = {k: v for k, v in CONCURRENT_KEYS.items() if k not in ("by_kind", "per_minute")}
+        check_keys(stats, per_kind, f"concurrent.by_kind.{kind}")
+    check_keys(run["stalls"], STALL_KEYS, "stalls")
+    if log == G1_SAFEPOINT:
+        check_keys(run["safepoints"], SAFEPOINT_KEYS, "safepoints")
+        assert run["safepoints"]["count"] > 0 and run["safepoints"]["by_operation"]
+    elif log == G1_GC_ONLY:
+        assert run["safepoints"] is None
+    if log == SHENANDOAH:
+        assert run["degenerated_gc_count"] == run["pauses"]["by_kind"]["degenerated"]["count"] > 0
+        assert run["concurrent"]["cycles"] > 0
     series = run["series"]["heap_after_gc"]
     assert len(series["uptime_s"]) == len(series["heap_after_bytes"]) > 0
 
@@ -179,6 +222,9 @@ def test_readme_documents_every_json_key():
         *OLD_GEN_EXTRA_KEYS,
         *PARSE_KEYS,
         *PARSE_EXTRA_KEYS,
+        *CONCURRENT_KEYS,
+        *STALL_KEYS,
+        *SAFEPOINT_KEYS,
         "heap_after_gc",
     ]
     missing = [k for k in keys if f"`{k}`" not in section]
