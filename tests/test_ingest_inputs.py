@@ -101,3 +101,59 @@ def test_restart_inside_a_rotated_set_makes_no_empty_run(corpus):
     assert all(run["collector"] == "G1" for run in result.runs)
     assert spans[1][0] == 0.02 and spans[1][1] > 460, spans
     assert sorted(result.events["run_id"].unique().to_list()) == [r["run_id"] for r in result.runs]
+
+
+# --- archives of several logs; `*.current` ------------------------------------------------------
+
+
+def test_zip_of_independent_logs_gives_one_run_each(tmp_path):
+    import zipfile
+
+    import polars as pl
+
+    from gcscope import model
+
+    logs = {"service-a/gc.log": G1_GCSTAR, "service-b/gc.log": JDK17 / "parallel-gcstar.log"}
+    archive = tmp_path / "archive.zip"
+    with zipfile.ZipFile(archive, "w", zipfile.ZIP_DEFLATED) as z:
+        for member, log in logs.items():
+            z.write(log, member)
+    result = read_events([archive])
+    assert [run["files"] for run in result.runs] == [[f"{archive}!{m}"] for m in logs]
+    assert [run["collector"] for run in result.runs] == ["G1", "Parallel"]
+    assert [f.file for f in result.parse.files] == [f"{archive}!{m}" for m in logs]
+    for run, log in zip(result.runs, logs.values()):
+        alone = read_events([log])
+        assert (run["start_uptime_s"], run["end_uptime_s"]) == (
+            alone.runs[0]["start_uptime_s"], alone.runs[0]["end_uptime_s"])
+        mine = result.events.filter(pl.col(model.RUN_ID) == run["run_id"])
+        assert mine.drop(model.SOURCE_FILE, model.RUN_ID).equals(
+            alone.events.drop(model.SOURCE_FILE, model.RUN_ID), null_equal=True)
+        assert mine.get_column(model.SOURCE_FILE).unique().to_list() == run["files"]
+
+
+def test_current_file_belongs_to_its_rotated_set_ordered_by_uptime(tmp_path):
+    import shutil
+
+    import polars as pl
+
+    from gcscope import model
+
+    rotated = JDK17 / "rotated"
+    names = {"g1.log": "gc.log.current", "g1.log.0": "gc.log.0", "g1.log.1": "gc.log.1",
+             "g1.log.2": "gc.log.2"}
+    copy = tmp_path / "logs"
+    copy.mkdir()
+    for old, new in names.items():
+        shutil.copy(rotated / old, copy / new)
+    direct = read_events([rotated])
+    for inputs in ([copy], sorted(copy.iterdir(), reverse=True)):
+        result = read_events([str(p) for p in inputs])
+        assert len(result.runs) == 1, [run["files"] for run in result.runs]
+        # the order of the uptime inside (22.5 s, 28.1 s, 33.4 s, 38.3 s), the live file last
+        order = [Path(f).name for f in result.runs[0]["files"]]
+        assert order == ["gc.log.1", "gc.log.2", "gc.log.0", "gc.log.current"]
+        assert [names[Path(f).name] for f in direct.runs[0]["files"]] == order
+        assert result.events.get_column(model.UPTIME_S).is_sorted()
+        assert result.events.drop(model.SOURCE_FILE).equals(direct.events.drop(model.SOURCE_FILE))
+        assert result.events.filter(pl.col(model.SOURCE_FILE).str.ends_with("gc.log.current")).height
