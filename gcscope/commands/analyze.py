@@ -165,7 +165,13 @@ def parse_warnings(ingest: Any) -> list[dict]:
 
 
 def result_json(result: Any, warnings: list[dict]) -> str:
-    """The JSON document, with the ingest's warnings under `parse.warnings`."""
+    """The JSON document, with the ingest's warnings, if any, under `parse.warnings`.
+
+    Only when there are some: the result read back from a saved JSON
+    (AnalysisResult.from_dict) has no place for them yet, and a clean log's result must read
+    back to the same document."""
+    if not warnings:
+        return result.to_json()
     import json
 
     document = result.to_dict()
