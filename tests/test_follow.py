@@ -177,12 +177,14 @@ def test_follow_a_real_jvm_across_its_rotation(tmp_path):
         apply(piece)
 
     follower.ingest.apply = record  # type: ignore[method-assign]
-    # ~0.8 MB/s of gc*,safepoint with a 16 MB G1 heap (less on a busy machine): 8 s make
-    # many rotations of 256 KB files, so the JVM overwrites files while we follow.
+    # ~0.8 MB/s of gc*,safepoint with a 16 MB G1 heap: many rotations of 128 KB files, so the
+    # JVM overwrites files while we follow. A busy machine writes less and analyses slower, so
+    # the JVM runs until we have seen what is asserted below (its stop file), 90 s at most.
+    stop_file = tmp_path / "stop"
     jvm = subprocess.Popen(
         ["java", "-Xmx16m", "-XX:+UseG1GC",
-         f"-Xlog:gc*,safepoint:file={log}::filecount=3,filesize=256k",
-         "-cp", str(classes), "GcWorkload", "--seconds", "8"],
+         f"-Xlog:gc*,safepoint:file={log}::filecount=3,filesize=128k",
+         "-cp", str(classes), "GcWorkload", "--seconds", "90", "--stop-file", str(stop_file)],
         stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
         env={**os.environ, "JAVA_TOOL_OPTIONS": ""},
     )
@@ -195,8 +197,15 @@ def test_follow_a_real_jvm_across_its_rotation(tmp_path):
         finally:
             stop.requested = True  # the JVM closed its log: the last poll reads its end
 
+    def stop_when_seen() -> None:
+        while jvm.poll() is None and not stop_file.exists():
+            if out.getvalue().count(" pauses (p99 ") >= 3 and follower.tail.rotations >= 4:
+                stop_file.touch()
+            time.sleep(0.2)
+
     waiter = threading.Thread(target=wait_for_jvm, daemon=True)
     waiter.start()
+    threading.Thread(target=stop_when_seen, daemon=True).start()
     try:
         result, ingest = follower.run(stop)
     finally:
@@ -210,7 +219,7 @@ def test_follow_a_real_jvm_across_its_rotation(tmp_path):
     assert follower.tail.rotations >= 4, follower.tail.rotations
     assert len(seen) == follower.tail.rotations + 1
     # What is still on disk (gc.log and the last three rotated files) is exactly what was read.
-    on_disk = sorted(p.name for p in tmp_path.iterdir())
+    on_disk = sorted(p.name for p in tmp_path.iterdir() if p.name.startswith("gc.log"))
     assert on_disk == ["gc.log", "gc.log.0", "gc.log.1", "gc.log.2"]
     assert seen[-1][0] == str(log)
     for name, data in seen[-4:]:
