@@ -86,10 +86,6 @@ def test_no_real_log_is_taken_for_binary(corpus):
 RESTART_SET = "gctoolkit-testdata/gctoolkit-gclogs-rolling/rolling/jdk14/rollinglogs/short_restart_2.log"
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "assemble._run_breaks: an uptime-goes-back break does not reset the event count that a "
-    "later start line ('Using G1') is compared with, so the restarted file's own start line "
-    "breaks again and its start-up lines before it become an empty run"))
 def test_restart_inside_a_rotated_set_makes_no_empty_run(corpus):
     files = sorted(str(p) for p in corpus.glob(RESTART_SET + "*"))
     assert len(files) == 3

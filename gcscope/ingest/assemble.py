@@ -138,13 +138,19 @@ def _run_breaks(events: pl.DataFrame | None, init: pl.DataFrame | None) -> list[
     is_event = pl.col("_yields").is_in(list(EVENT_RECORDS))
     is_start = pl.col(RULE) == "using_collector"
     events_so_far = is_event.cast(pl.UInt32).cum_sum()
-    events_at_previous_start = (
-        pl.when(is_start).then(events_so_far).otherwise(None).forward_fill().shift(1).fill_null(0)
-    )
-    breaks = is_start & (events_so_far > events_at_previous_start)
     if "uptime_s" in skeleton.columns:
         previous = pl.col("uptime_s").forward_fill().shift(1)
-        breaks = breaks | (pl.col("uptime_s") < previous - RESTART_TOLERANCE_S)
+        went_back = (pl.col("uptime_s") < previous - RESTART_TOLERANCE_S).fill_null(False)
+    else:
+        went_back = pl.lit(False)
+    # A start line breaks only after collections since the run began: at the previous start
+    # line, or where uptime went back (the restarted JVM's start-up lines come before its
+    # "Using G1" line, which must not break its run again).
+    marker = is_start | went_back
+    events_at_run_start = (
+        pl.when(marker).then(events_so_far).otherwise(None).forward_fill().shift(1).fill_null(0)
+    )
+    breaks = went_back | (is_start & (events_so_far > events_at_run_start))
     return skeleton.filter(breaks.fill_null(False)).get_column(ORDER).to_list()
 
 
