@@ -8,6 +8,7 @@ live-JVM tests all cover it.
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Callable
 from pathlib import Path
 
@@ -18,6 +19,7 @@ from gcscope.grammar.compile import load_grammars
 from gcscope.ingest import DETECT_BYTES, _choose_grammars
 from gcscope.ingest.decorations import detect
 from gcscope.ingest.engine import LINE, LINE_NO, RULE, lines_of, make_plan, run_chunk
+from gcscope.ingest.sources import read_chunks, resolve
 
 from .conftest import CORPUS, SAMPLE_LOGS
 
@@ -59,9 +61,34 @@ def corpus_rows() -> list[list[str]]:
     return [line.split("\t") for line in inventory.read_text().splitlines()[1:]]
 
 
+_UNIFIED_LINE = re.compile(rb"\[[^\]\n]+\](?:\[[^\]\n]*\])* ?\S")
+
+
+def _archived_unified_log(path: Path) -> bool:
+    """A `.gz` or `.zip` of the corpus holding one unified GC log: its first line has unified
+    decorations and its first chunk a GC id. (The inventory does not look inside archives; an
+    archive of several members, a rotated set, is left out: the differential test reads one
+    source per log.)"""
+    try:
+        sources = resolve([str(path)])
+    except Exception:
+        return False
+    if len(sources) != 1:
+        return False
+    head = next(iter(read_chunks(sources[0])), b"")
+    return bool(_UNIFIED_LINE.match(head)) and b"GC(" in head
+
+
 def unified_corpus_logs() -> list[Path]:
-    """The corpus's unified logs of every covered collector (inventory column 5)."""
-    return [CORPUS / row[0] for row in corpus_rows() if row[3] == "unified" and row[4] in COLLECTORS]
+    """The corpus's unified logs of every covered collector (inventory column 5), and the unified
+    GC logs inside its `.gz`/`.zip` archives."""
+    rows = corpus_rows()
+    plain = [CORPUS / row[0] for row in rows if row[3] == "unified" and row[4] in COLLECTORS]
+    archived = [
+        CORPUS / row[0] for row in rows
+        if row[3] != "unified" and row[0].endswith((".gz", ".zip")) and _archived_unified_log(CORPUS / row[0])
+    ]
+    return plain + archived
 
 
 def sample_logs(*, with_mxbeans: bool = False) -> list[Path]:
