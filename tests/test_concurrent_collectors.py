@@ -192,3 +192,22 @@ def test_an_epsilon_run_reports_its_heap_growth_and_where_the_heap_ran_out():
     sysgc = analyze_logs([SAMPLE_LOGS / "jdk11/epsilon-gcstar-sysgc.log"]).runs[0]
     assert sysgc.to_dict()["heap_exhausted_at_s"] is None
     assert sysgc.allocation_rate_mb_s == pytest.approx((101505 - 13346) * K / M / (3.396 - 0.984))
+
+
+def test_generational_shenandoah_promotion_is_the_old_generation_growth_between_cycles():
+    import re
+
+    from gcscope.analysis import analyze_logs
+
+    # One "At end of … GC: Old generation used: …" line per cycle, e.g.
+    # [0.450s] GC(2) At end of Concurrent Young GC: Old generation used: 458K, …
+    # [0.507s] GC(3) At end of Concurrent Young GC: Old generation used: 1024K, …
+    # promotion: the growth from each to the next (never negative), from the first to the last
+    log = SAMPLE_LOGS / "jdk25/shenandoah-generational-gcstar.log"
+    used = [int(k) * (K if unit == "K" else 1)
+            for k, unit in re.findall(r"Old generation used: (\d+)(K|B),", log.read_text())]
+    assert len(used) == 43
+    grown = sum(max(0, b - a) for a, b in zip(used, used[1:]))
+    run = analyze_logs([log]).runs[0]
+    assert run.promoted_bytes == grown
+    assert run.promotion_rate_mb_s > 0

@@ -134,3 +134,30 @@ def test_generational_old_gen_saturation_is_old_after_of_the_max_heap(log: str):
     assert old.samples == len(old_after)
     assert old.saturation_last_pct == pytest.approx(100 * old_after[-1] / heap_max)
     assert old.saturation_max_pct == pytest.approx(100 * max(old_after) / heap_max)
+
+
+def test_generational_promotion_is_the_old_generation_growth_between_major_collections():
+    import re
+
+    from gcscope.analysis import analyze_logs
+
+    # Each major collection's "Old Generation Statistics" Used row: old at Mark Start (after its
+    # young phase promoted) and at Relocate End, e.g. "[0.776s] GC(5) O:      Used:   4M (6%)
+    # 8M (12%)  10M (16%)  10M (16%)"; promotion is old's growth from one major's end to the
+    # next one's Mark Start, over the time from the end of the first major collection
+    # ("[0.220s] GC(0) Major Collection (Warmup) 8M(12%)->4M(6%) 0.010s") to the start of the last.
+    log = SAMPLE_LOGS / "jdk25/zgc-gcstar.log"
+    text = log.read_text()
+    rows = re.findall(r"GC\(\d+\) O:\s+Used:\s+(\d+[KMG]) \(\d+%\)(?:\s+\d+[KMG] \(\d+%\)){2}\s+(\d+[KMG]) \(\d+%\)\s*$",
+                      text, re.MULTILINE)
+    starts = [float(t) for t in re.findall(r"^\[([\d.]+)s\]\[info\]\[gc\s*\] GC\(\d+\) Major Collection \([^)]*\)$",
+                                            text, re.MULTILINE)]
+    ends = [float(t) for t in re.findall(r"^\[([\d.]+)s\]\[info\]\[gc\s*\] GC\(\d+\) Major Collection \(.*\) \S+->\S+ ",
+                                          text, re.MULTILINE)]
+    assert len(rows) == len(starts) == len(ends) > 5
+    grown = sum(max(0, _size(rows[i + 1][0]) - _size(rows[i][1])) for i in range(len(rows) - 1))
+    run = analyze_logs([log]).runs[0]
+    assert run.promoted_bytes == grown
+    # the first major's end: its start line plus the duration its summary line prints
+    first_end = starts[0] + float(re.search(r"GC\(0\) Major Collection \(.*\) \S+ ([\d.]+)s$", text, re.MULTILINE)[1])
+    assert run.promotion_rate_mb_s == pytest.approx(grown / MB / (starts[-1] - first_end), rel=1e-3)

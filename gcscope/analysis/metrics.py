@@ -26,6 +26,7 @@ import polars as pl
 from gcscope.analysis import concurrent
 from gcscope.model import (
     CATEGORY,
+    CONCURRENT,
     DURATION_MS,
     HEAP_AFTER_BYTES,
     HEAP_BEFORE_BYTES,
@@ -508,7 +509,50 @@ def rates(events: pl.DataFrame) -> dict[str, Any]:
     if summary["promotion_samples"]:
         out["promoted_bytes"] = int(summary["promoted"])
         out["promotion_rate_mb_s"] = _finite(summary["promoted"] / MB / span_s)
+    else:
+        out.update(_old_growth_promotion(events))
     return out
+
+
+def _old_growth_promotion(events: pl.DataFrame) -> dict[str, Any]:
+    """Promotion of generational ZGC and Shenandoah, whose young collections are concurrent
+    cycles without old-generation figures of their own before and after: the old generation's
+    growth between consecutive readings of it (collection events with old after). A reading
+    is taken at the collection's start when it prints old before (ZGC's major collections: old
+    at Mark Start, promotions of its young phase included), else at its end (Shenandoah: old
+    used at the end of each cycle). Growth from the end of one reading's collection to the
+    next reading, a shrinking counting 0 (an old collection reclaimed), over the time from the
+    first reading's end to the last reading. Empty when fewer than two readings."""
+    readings = (
+        events.lazy()
+        .filter(
+            (pl.col(CATEGORY) == CONCURRENT)
+            & pl.col(UPTIME_S).is_not_null()
+            & pl.col(OLD_AFTER_BYTES).is_not_null()
+        )
+        .select(
+            _end_expr().alias(_END),
+            pl.when(pl.col(OLD_BEFORE_BYTES).is_not_null())
+            .then(pl.col(UPTIME_S))
+            .otherwise(_end_expr())
+            .alias(_START),
+            pl.coalesce(OLD_BEFORE_BYTES, OLD_AFTER_BYTES).alias("_old_start"),
+            pl.col(OLD_AFTER_BYTES),
+        )
+        .collect()
+    )
+    readings = _sorted(readings, _END)
+    if readings.height < 2:
+        return {}
+    span_s = float(readings[_START][-1] - readings[_END][0])
+    if not span_s > 0:
+        return {}
+    grown = int(
+        (pl.Series(readings["_old_start"]).slice(1) - readings[OLD_AFTER_BYTES].slice(0, readings.height - 1))
+        .clip(lower_bound=0)
+        .sum()
+    )
+    return {"promoted_bytes": grown, "promotion_rate_mb_s": _finite(grown / MB / span_s)}
 
 
 def _heap_samples(events: pl.DataFrame) -> pl.DataFrame:
