@@ -15,6 +15,7 @@ from pathlib import Path
 import polars as pl
 
 from gcscope import model
+from gcscope.errors import GcscopeError
 from gcscope.grammar.compile import load_grammars
 from gcscope.ingest import DETECT_BYTES, _choose_grammars
 from gcscope.ingest.decorations import detect
@@ -71,7 +72,7 @@ def _archived_unified_log(path: Path) -> bool:
     source per log.)"""
     try:
         sources = resolve([str(path)])
-    except Exception:
+    except GcscopeError:  # an archive gcscope cannot read: not one of these
         return False
     if len(sources) != 1:
         return False
@@ -244,7 +245,9 @@ BEAN_CYCLES: dict[str, Callable[..., int]] = {
 def gc_sessions(events: pl.DataFrame) -> int:
     """The "Shenandoah Cycles" bean: every GC session the JVM ran (ShenandoahGCSession), each
     with its GC id: every concurrent cycle (one concurrent event; generational mode marks the old
-    generation right after a young cycle under the same GC id, a session of its own, kind old),
+    generation right after a young cycle under the same GC id, a session of its own, kind old,
+    read from its "Concurrent marking (Old)" line also when an allocation failure cancels it
+    before its cleanup),
     and every session that left only pauses: a cycle cancelled before its cleanup (its init
     mark), a degenerated GC and a full GC with GC ids of their own."""
     concurrent = events.filter(pl.col(model.CATEGORY) == model.CONCURRENT)

@@ -206,13 +206,15 @@ def _join_repeated_cycles(events: pl.DataFrame) -> pl.DataFrame:
     timed, the start."""
     if model.GC_ID not in events.columns:
         return events
-    key = [model.RUN_ID, model.GC_ID, RULE, model.NAME]
+    # one collection per GC id and kind: generational Shenandoah's old marking and its cleanup
+    # are two lines (and rules) of one old cycle
+    key = [model.RUN_ID, model.GC_ID, model.KIND]
     is_cycle = (pl.col(model.CATEGORY) == model.CONCURRENT) & pl.col(model.GC_ID).is_not_null()
     cycles = events.filter(is_cycle)
     if not cycles.height or cycles.height == cycles.select(key).unique().height:
         return events
     first = [c for c in (model.HEAP_BEFORE_BYTES,) if c in cycles.columns]
-    aggregates = [pl.all().exclude(*key, *first).last(), *[pl.col(c).first() for c in first]]
+    aggregates = [pl.all().exclude(*key, *first).last(), *[pl.col(c).drop_nulls().first() for c in first]]
     if model.DURATION_MS in cycles.columns and model.UPTIME_S in cycles.columns:
         # timed lines: from the start of the first to the end of the last
         timed = pl.col(model.DURATION_MS).last().is_not_null()
