@@ -100,21 +100,10 @@ def pauses_chart(run: RunView, *, dpi: int):
             label=f"p99 {format_duration_ms(p99)}",
             zorder=2,
         )
-    if threshold <= top:
-        ax.axhline(
-            threshold,
-            color=THRESHOLD_COLOUR,
-            linestyle="--",
-            linewidth=2.0,
-            label=f"threshold {format_duration_ms(threshold)}",
-            zorder=2,
-        )
-    else:
-        off_scale_note(
-            ax,
-            f"long-pause threshold {format_duration_ms(threshold)}: above this chart "
-            f"(longest pause {format_duration_ms(float(np.nanmax(d_all)))})",
-        )
+    _threshold_line(
+        ax, threshold, top, linewidth=2.0, zorder=2,
+        longest=f" (longest pause {format_duration_ms(float(np.nanmax(d_all)))})",
+    )  # fmt: skip
     over = int((d_all > threshold).sum())
     if over:
         ax.text(
@@ -241,18 +230,7 @@ def pause_distribution_chart(run: RunView, *, dpi: int):
     threshold = run.pause_threshold_ms
     values_all = np.concatenate(list(groups.values()))
     _bottom, top = set_log_duration_axis(ax, values_all, extra=(threshold,))
-    if threshold <= top:
-        ax.axhline(
-            threshold,
-            color=THRESHOLD_COLOUR,
-            linestyle="--",
-            linewidth=1.8,
-            label=f"threshold {format_duration_ms(threshold)}",
-        )
-    else:
-        off_scale_note(
-            ax, f"long-pause threshold {format_duration_ms(threshold)}: above this chart"
-        )
+    _threshold_line(ax, threshold, top, linewidth=1.8)
     ax.text(
         0.99,
         0.02,
@@ -297,3 +275,21 @@ def _spread_stars(
             shifted += dx
         placed.append((shifted, y, colour, x))
     return placed
+
+
+def _threshold_line(ax, threshold: float, top: float, *, linewidth: float,
+                    zorder: float | None = None, longest: str = "") -> None:
+    """The long-pause threshold as a dashed line, or, above the fitted scale, said in words."""
+    if threshold <= top:
+        ax.axhline(
+            threshold,
+            color=THRESHOLD_COLOUR,
+            linestyle="--",
+            linewidth=linewidth,
+            label=f"threshold {format_duration_ms(threshold)}",
+            **({} if zorder is None else {"zorder": zorder}),
+        )
+    else:
+        off_scale_note(
+            ax, f"long-pause threshold {format_duration_ms(threshold)}: above this chart{longest}"
+        )
