@@ -24,7 +24,6 @@ RULE = "rule"
 
 # Conversion of a captured text to its unit, as polars expressions (see tokens.grammar).
 _SIZE_FACTORS = {"B": 1, "K": 1024, "M": 1024**2, "G": 1024**3, "T": 1024**4}
-_MS_FACTORS = {"ms": 1.0, "s": 1000.0, "us": 1e-3, "ns": 1e-6}
 
 
 # Token texts are known to match their token's regex (tokens.grammar), so conversions need no
@@ -122,7 +121,7 @@ def _make_plan(decorations: Decorations, grammars: GrammarSet, names: tuple[str,
     rule_dtype = pl.Enum([rule.name for rule in grammars.rules])
     plan = Plan(decorations, rules, "", (), rule_dtype)
     # Named groups may repeat across rules: the recognising regex needs none of them.
-    branches = [_bare(plan.full_regex(rule, capture=False))[1:] for rule in rules]
+    branches = [_bare(plan, rule)[1:] for rule in rules]
     recognise = "^(?:" + "|".join(f"(?:{b})" for b in branches) + ")"
     extractors = tuple(
         Extractor(rule, order, _extraction_regex(plan, rule), *_earlier(plan, rule, rules[:order]))
@@ -139,16 +138,16 @@ def _earlier(plan: Plan, rule: CompiledRule, earlier: tuple[CompiledRule, ...]) 
     def alternation(rules: list[CompiledRule]) -> str | None:
         if not rules:
             return None
-        return "|".join(f"(?:{_bare(plan.full_regex(rule, capture=False))})" for rule in rules)
+        return "|".join(f"(?:{_bare(plan, rule)})" for rule in rules)
 
     anchored = [rule for rule in earlier if rule.anchor_set]
     literals = tuple(sorted({literal for rule in anchored for literal in rule.anchor_set}))
     return literals, alternation(anchored), alternation([rule for rule in earlier if not rule.anchor_set])
 
 
-def _bare(regex: str) -> str:
-    """Without named groups (they repeat across rules)."""
-    return re.sub(r"\(\?P<\w+>", "(?:", regex)
+def _bare(plan: Plan, rule: CompiledRule) -> str:
+    """The rule's whole-line regex with no groups: named groups repeat across rules."""
+    return re.sub(r"\(\?P<\w+>", "(?:", plan.full_regex(rule, capture=False))
 
 
 def _extraction_regex(plan: Plan, rule: CompiledRule) -> str:
@@ -297,7 +296,7 @@ def classify(frame: pl.DataFrame, plan: Plan) -> pl.Series:
     """The first rule (in grammar order) matching each line, or null: the engine's answer to
     "which rule is this line?", used by the differential and golden tests (not the hot path)."""
     line = pl.col(LINE)
-    bare = [_bare(plan.full_regex(rule, capture=False)) for rule in plan.rules]
+    bare = [_bare(plan, rule) for rule in plan.rules]
     expr = pl.lit(None, dtype=pl.String)
     for rule, regex in reversed(list(zip(plan.rules, bare))):
         expr = pl.when(line.str.contains(regex)).then(pl.lit(rule.name)).otherwise(expr)
