@@ -2,8 +2,9 @@
 
 Starts a small target JVM (tests/java/JmxTarget.java, G1, 16 MB/s of garbage) with remote JMX on
 127.0.0.1, then measures in this process (CPU = this process, its in-process JVM included):
-  1. raw JMX polls (pools + collectors, bulk getAttributes; code cache, compressed class space
-     and uptime every 10th poll) at --interval;
+  1. raw JMX polls (pools + collectors, bulk getAttributes made at once on parallel workers;
+     code cache, compressed class space and uptime every 10th poll) at --interval, after the
+     connection's warm-up (gcscope.jmx.poll.warm_up, as `gcscope watch` does);
   2. the whole `gcscope watch` loop (poll, notifications, rules, recording) for --seconds;
   3. hsperfdata reads of the same target (no JVM involved).
 Targets: median ≤ 5 ms, CPU < 2 % of one core. The machine's load average is printed before
@@ -37,14 +38,16 @@ def pct(values: list[float], q: float) -> float:
 
 def raw_polls(address: str, polls: int, interval_s: float) -> dict:
     from gcscope.jmx.connect import connect, parse_target
-    from gcscope.jmx.poll import discover, poll
+    from gcscope.jmx.poll import discover, poll, warm_up
 
     started = time.perf_counter()
     conn = connect(parse_target(address))
     connect_s = time.perf_counter() - started
     beans = discover(conn)
-    for _ in range(5):  # JIT warm-up of the client (first ~1 s of polls is slower)
-        poll(conn, beans)
+    warm_started = time.perf_counter()
+    warm_cpu = time.process_time()
+    warm_polls = warm_up(conn, beans)  # as `gcscope watch` does right after connecting
+    warm = (warm_polls, time.perf_counter() - warm_started, time.process_time() - warm_cpu)
     latencies = []
     cpu0, wall0 = time.process_time(), time.perf_counter()
     for i in range(polls):
@@ -56,6 +59,7 @@ def raw_polls(address: str, polls: int, interval_s: float) -> dict:
     conn.close()
     return {
         "connect_s": connect_s,
+        "warm_up": warm,
         "latencies": latencies,
         "cpu_s": cpu,
         "wall_s": wall,
@@ -125,9 +129,11 @@ def main() -> None:
     try:
         raw = raw_polls(target.address, args.polls, args.interval)
         lat = raw["latencies"]
+        warm_polls, warm_wall_s, warm_cpu_s = raw["warm_up"]
         print(
             f"target: G1, pid {target.pid}, {raw['pools']} pools, {raw['collectors']} "
-            f"collectors; first connect (in-process JVM start included) {raw['connect_s']:.2f} s"
+            f"collectors; first connect (in-process JVM start included) {raw['connect_s']:.2f} s; "
+            f"warm-up {warm_polls} polls in {warm_wall_s:.2f} s ({warm_cpu_s:.2f} s CPU)"
         )
         print(
             f"raw JMX poll ({len(lat)} at {args.interval:g} s): median {statistics.median(lat):.2f}"

@@ -22,7 +22,7 @@ if jmx_support.JAVA is None or jmx_support.JAVAC is None:
 
 from gcscope.jmx import diagnostics, notifications
 from gcscope.jmx.connect import Credentials, connect, parse_target
-from gcscope.jmx.poll import SLOW_EVERY, discover, poll
+from gcscope.jmx.poll import SLOW_EVERY, discover, poll, warm_up
 
 HEAP = ("eden", "survivor", "old", "heap", "young")
 # collector → (JVM flags, java, expected heap pool categories, family)
@@ -131,6 +131,38 @@ def test_estimated_uptime_lies_between_real_reads_and_slow_pools_are_read_again(
         assert again.stale_pools == frozenset()
         for row in again.pools:  # read afresh: real figures for every pool
             assert row[model.USED_BYTES] is not None and row[model.COMMITTED_BYTES] > 0
+    finally:
+        conn.close()
+
+
+def test_warm_up_is_bounded_and_parallel_reads_land_on_their_own_beans(targets):
+    """The warm-up stops at its time budget or its poll count and takes no sample; a poll's calls,
+    made at once on several workers, come back each to the pool or collector it read."""
+    conn = connect(parse_target(targets["G1"].address), connect_timeout_s=20)
+    try:
+        beans = discover(conn)
+        server = conn.server
+        started = time.monotonic()
+        made = warm_up(conn, beans, budget_s=0.3, polls=10**6)
+        assert made >= 1 and time.monotonic() - started < 0.3 + 2.0  # + the poll in flight
+        assert warm_up(conn, beans, budget_s=60, polls=7) == 7
+        assert beans.polls == 0 and beans.uptime_mark is None  # no sample was taken
+
+        def serial_counts() -> dict[str, int]:
+            return {
+                name: int(conn.call(lambda on=on: server.getAttribute(on, "CollectionCount")))
+                for name, on in zip(beans.gc_names, beans.gc_objects, strict=True)
+            }
+
+        before = serial_counts()
+        polled = poll(conn, beans)
+        after = serial_counts()
+        for name, count in _counts(polled).items():
+            assert before[name] <= count <= after[name]
+        for row in polled.pools:  # the maxima tell the pools apart (Old Gen, code heaps, …)
+            on = beans.pool_objects[beans.pool_names.index(row[model.POOL])]
+            usage_max = int(conn.call(lambda on=on: server.getAttribute(on, "Usage")).get("max"))
+            assert row[model.MAX_BYTES] == (usage_max if usage_max >= 0 else None)
     finally:
         conn.close()
 

@@ -75,6 +75,9 @@ class ScriptedConnection:
     def call(self, fn, timeout_s=None):
         return fn()
 
+    def call_all(self, fns, timeout_s=None):
+        return [fn() for fn in fns]
+
 
 def polls_of(count: int, clock: list[float], monkeypatch):
     server = ScriptedServer()

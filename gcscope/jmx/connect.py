@@ -14,13 +14,14 @@ import os
 import re
 import socket
 import time
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from gcscope.errors import TargetError, UsageError
 from gcscope.jmx.jvm import JvmSettings, ensure_jvm, java_class
-from gcscope.jmx.worker import CallTimeout, Worker
+from gcscope.jmx.worker import CallTimeout, Worker, run_together
 
 _HOST_PORT = re.compile(r"^(?:\[(?P<v6>[^\]]+)\]|(?P<host>[^:\[\]]+)):(?P<port>\d{1,5})$")
 
@@ -96,12 +97,25 @@ class Connection:
     jvm_name: str | None = None
     jvm_version: str | None = None
 
+    # Extra workers for call_all, made on first use. Each concurrent call takes a TCP connection
+    # of its own (RMI reuses an idle one, else opens one), so the target sees at most
+    # 1 + len(helpers) JMX connections from us, and as many RMI threads serving them.
+    helpers: list[Worker] = field(default_factory=list, repr=False)
+
     def call(self, fn, timeout_s: float | None = None):
+        return self.call_all([fn], timeout_s)[0]
+
+    def call_all(self, fns: Sequence[Callable[[], Any]], timeout_s: float | None = None) -> list:
+        """Run the calls at once, one worker each, under one deadline; results in order."""
+        timeout_s = timeout_s or self.call_timeout_s
+        while len(self.helpers) < len(fns) - 1:
+            self.helpers.append(Worker(f"gcscope-jmx-{len(self.helpers) + 1}"))
+        workers = [self.worker, *self.helpers]
         try:
-            return self.worker.call(fn, timeout_s or self.call_timeout_s)
+            return run_together(list(zip(workers, fns, strict=False)), timeout_s)
         except CallTimeout:
             raise TargetError(
-                f"{self.target.text}: no answer within {timeout_s or self.call_timeout_s:g} s "
+                f"{self.target.text}: no answer within {timeout_s:g} s "
                 "(target frozen, overloaded or unreachable)"
             ) from None
         except Exception as exc:
@@ -114,7 +128,8 @@ class Connection:
         connector = self.connector
         with contextlib.suppress(Exception):  # a dead connection may fail here
             self.worker.call(lambda: connector.close(), 2.0)
-        self.worker.close()
+        for worker in (self.worker, *self.helpers):
+            worker.close()
 
 
 def _is_java_exception(exc: BaseException) -> bool:

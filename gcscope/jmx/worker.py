@@ -5,6 +5,8 @@ with `startJVM(interrupt=False)` Ctrl-C reaches Python only when the main thread
 So the main thread never calls into a remote JVM itself: it hands the call to a worker and waits in
 slices of 0.1 s, staying responsive to Ctrl-C. A call that overruns its timeout is abandoned with
 its (daemon) thread, which cannot keep the process alive; the next call gets a fresh worker.
+`run_together` hands several calls to several workers at once and waits for all of them under one
+deadline: a poll's remote calls then overlap instead of queueing one behind the other.
 """
 
 from __future__ import annotations
@@ -12,7 +14,7 @@ from __future__ import annotations
 import queue
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import Any
 
 SLICE_S = 0.1
@@ -62,19 +64,15 @@ class Worker:
             finally:
                 job.done.set()
 
-    def call(self, fn: Callable[[], Any], timeout_s: float) -> Any:
-        """Run fn on the worker; raise CallTimeout after timeout_s (abandoning the worker)."""
+    def submit(self, fn: Callable[[], Any]) -> _Job:
         self._ensure_thread()
         job = _Job(fn)
         self._jobs.put(job)
-        deadline = time.monotonic() + timeout_s  # wall time: a busy machine stretches slices
-        while not job.done.wait(SLICE_S):  # short slices: Ctrl-C is seen within 0.1 s
-            if time.monotonic() >= deadline:
-                self.abandon()
-                raise CallTimeout(f"no answer within {timeout_s:g} s")
-        if job.error is not None:
-            raise job.error
-        return job.result
+        return job
+
+    def call(self, fn: Callable[[], Any], timeout_s: float) -> Any:
+        """Run fn on the worker; raise CallTimeout after timeout_s (abandoning the worker)."""
+        return run_together([(self, fn)], timeout_s)[0]
 
     def abandon(self) -> None:
         """Leave the current thread to finish (or hang) on its own; later calls get a new one."""
@@ -84,3 +82,25 @@ class Worker:
 
     def close(self) -> None:
         self.abandon()
+
+
+def run_together(calls: Sequence[tuple[Worker, Callable[[], Any]]], timeout_s: float) -> list[Any]:
+    """Start every (worker, fn) at once and return the results in order.
+
+    One deadline for all: if any call is still running at timeout_s, every worker that has not
+    finished is abandoned and CallTimeout is raised. Otherwise the first call's error (in order)
+    is raised, after all have finished, so that no call is left running behind our back.
+    """
+    jobs = [(worker, worker.submit(fn)) for worker, fn in calls]
+    deadline = time.monotonic() + timeout_s  # wall time: a busy machine stretches slices
+    for _, job in jobs:
+        while not job.done.wait(SLICE_S):  # short slices: Ctrl-C is seen within 0.1 s
+            if time.monotonic() >= deadline:
+                for worker, pending in jobs:
+                    if not pending.done.is_set():
+                        worker.abandon()
+                raise CallTimeout(f"no answer within {timeout_s:g} s")
+    for _, job in jobs:
+        if job.error is not None:
+            raise job.error
+    return [job.result for _, job in jobs]
