@@ -72,9 +72,6 @@ class ScriptedConnection:
     def __init__(self, server):
         self.server = server
 
-    def call(self, fn, timeout_s=None):
-        return fn()
-
     def call_all(self, fns, timeout_s=None):
         return [fn() for fn in fns]
 

@@ -32,10 +32,6 @@ class PoolSet:
     pool_objects: list[Any] = field(repr=False, default_factory=list)
     gc_objects: list[Any] = field(repr=False, default_factory=list)
     runtime_object: Any = field(repr=False, default=None)
-    # attribute names as Java String[], built once rather than converted on every call
-    usage_attrs: Any = field(repr=False, default=None)
-    gc_attrs: Any = field(repr=False, default=None)
-    uptime_attrs: Any = field(repr=False, default=None)
     heap_max_bytes: int | None = None
     polls: int = 0
     uptime_mark: tuple[float, float] | None = None  # (JVM uptime s, our monotonic clock)
@@ -48,9 +44,6 @@ class PoolSet:
 
 def discover(conn: Connection) -> PoolSet:
     ObjectName = java_class("javax.management.ObjectName")
-    import jpype
-
-    names = jpype.JArray(jpype.JString)
 
     server = conn.server
 
@@ -74,9 +67,6 @@ def discover(conn: Connection) -> PoolSet:
         pool_objects=list(pools),
         gc_objects=list(gcs),
         runtime_object=ObjectName("java.lang:type=Runtime"),
-        usage_attrs=names(["Usage"]),
-        gc_attrs=names(GC_ATTRS),
-        uptime_attrs=names(["Uptime"]),
         heap_max_bytes=heap_max if heap_max >= 0 else None,
     )
 
@@ -100,7 +90,8 @@ def _note_missing(what: str) -> None:
 # heap pools of a future collector: they are read every time.
 SLOW_EVERY = 10
 SLOW_CATEGORIES = ("code_cache", "compressed_class")
-USAGE_KEYS = ["used", "committed", "max"]  # JPype passes it as a String[]
+# attribute and key names: JPype passes each list as a String[]
+USAGE_KEYS = ["used", "committed", "max"]
 GC_ATTRS = ["CollectionCount", "CollectionTime"]
 
 # A poll's remote calls are made at once, each on a worker (and an RMI connection) of its own,
@@ -125,15 +116,15 @@ def _calls(conn: Connection, beans: PoolSet, wanted: list[int], full: bool) -> l
     server = conn.server
 
     def read_uptime():
-        return server.getAttributes(beans.runtime_object, beans.uptime_attrs)
+        return server.getAttributes(beans.runtime_object, ["Uptime"])
 
     def read_pool(on):
-        got = server.getAttributes(on, beans.usage_attrs)
+        got = server.getAttributes(on, ["Usage"])
         # CompositeData.getAll: the three figures in one JPype crossing
         return None if got.isEmpty() else got.get(0).getValue().getAll(USAGE_KEYS)
 
     def read_gc(on):
-        return server.getAttributes(on, beans.gc_attrs)
+        return server.getAttributes(on, GC_ATTRS)
 
     calls = [read_uptime] if full else []
     calls += [lambda on=beans.pool_objects[i]: read_pool(on) for i in wanted]
