@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ctypes
 import gzip
 import json
 import os
@@ -156,9 +157,48 @@ def _alive(pid: int) -> bool:
     return state != "Z"
 
 
-def test_interrupt_of_the_main_process_alone_stops_the_workers(tmp_path):
+def _cpu_ticks(pid: int) -> int:
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return int(fields[11]) + int(fields[12])  # utime + stime
+
+
+def _wait_until_idle(pids: list[int]) -> None:
+    """Until none of `pids` has used CPU for 0.5 s (bounded: 60 s)."""
+    before = [_cpu_ticks(pid) for pid in pids]
+    for _ in range(120):
+        time.sleep(0.5)
+        now = [_cpu_ticks(pid) for pid in pids]
+        if now == before:
+            return
+        before = now
+    raise AssertionError("the workers never went idle")
+
+
+def _blocks_sigint(task: Path) -> bool:
+    """Whether a thread blocks SIGINT (the kernel never hands it such a thread)."""
+    for line in (task / "status").read_text().splitlines():
+        if line.startswith("SigBlk:"):
+            return bool(int(line.split()[1], 16) & (1 << (signal.SIGINT - 1)))
+    return False
+
+
+def _interrupt(pid: int, receiver: str) -> None:
+    """SIGINT to the process (the kernel picks a thread), or to one of its threads other than
+    the main one: what the kernel may pick, made certain (glibc's tgkill(2))."""
+    if receiver == "process":
+        os.kill(pid, signal.SIGINT)
+        return
+    others = [int(task.name) for task in Path(f"/proc/{pid}/task").iterdir()
+              if int(task.name) != pid and not _blocks_sigint(task)]
+    assert others, "the main process runs no other thread that could receive the signal"
+    assert ctypes.CDLL(None, use_errno=True).tgkill(pid, others[0], signal.SIGINT) == 0
+
+
+@pytest.mark.parametrize("receiver", ["process", "other thread"])
+def test_interrupt_of_the_main_process_alone_stops_the_workers(tmp_path, receiver):
     """SIGINT to gcscope only (not its process group, as `kill -INT PID` does): exit 130 with
-    the workers stopped, even one blocked on an input that never ends (a FIFO nobody writes)."""
+    the workers stopped, even one blocked on an input that never ends (a FIFO nobody writes),
+    and whichever of its threads the signal lands on."""
     stuck = tmp_path / "stuck.log"
     os.mkfifo(stuck)
     for log in SINGLE[:2]:
@@ -177,8 +217,10 @@ def test_interrupt_of_the_main_process_alone_stops_the_workers(tmp_path):
                 break
             time.sleep(0.1)
         assert len(workers) == 2, "the workers never started"
-        time.sleep(1)  # let them take their sets: one blocks on the FIFO for ever
-        process.send_signal(signal.SIGINT)
+        # Until the other sets are done and the main process has nothing left to wake it
+        # but the signal: one worker blocks on the FIFO for ever, the other idles.
+        _wait_until_idle(workers)
+        _interrupt(process.pid, receiver)
         status = process.wait(timeout=60)
         err = process.stderr.read()
     finally:

@@ -108,6 +108,17 @@ def analyse_set(paths: list[str], max_unknown: int, config: Any) -> dict[str, An
         }
 
 
+_WAKE_UP_S = 0.2  # how long the main process sleeps between looks at its workers
+
+
+def _stop_now(pool: concurrent.futures.ProcessPoolExecutor) -> None:
+    """Stop the pool without waiting for the sets in progress: its workers are terminated."""
+    workers_now = list((getattr(pool, "_processes", None) or {}).values())
+    pool.shutdown(wait=False, cancel_futures=True)  # (forgets its processes)
+    for process in workers_now:
+        process.terminate()
+
+
 def analyse_sets(sets: dict[str, list[str]], jobs: int, max_unknown: int, config: Any,
                  progress: Any = None) -> list[dict[str, Any]]:
     """Each set's outcome, in the order of `sets`."""
@@ -126,15 +137,23 @@ def analyse_sets(sets: dict[str, list[str]], jobs: int, max_unknown: int, config
     # spawn, not fork: the parent already runs polars' thread pool, which fork would copy
     # in whatever state its locks are.
     context = multiprocessing.get_context("spawn")
-    with concurrent.futures.ProcessPoolExecutor(
+    pool = concurrent.futures.ProcessPoolExecutor(
         workers, mp_context=context, initializer=_init_worker, initargs=(threads,)
-    ) as pool:
+    )
+    try:
         futures = {
             pool.submit(analyse_set, sets[name], max_unknown, config): index
             for index, name in enumerate(names)
         }
-        try:
-            for future in concurrent.futures.as_completed(futures):
+        pending = set(futures)
+        while pending:
+            # Waits in slices, never unbounded: the kernel may hand a SIGINT to any of this
+            # process's threads, and Python only raises KeyboardInterrupt once the main thread
+            # wakes up; a main thread blocked until a set finishes would never see it.
+            done, pending = concurrent.futures.wait(
+                pending, timeout=_WAKE_UP_S, return_when=concurrent.futures.FIRST_COMPLETED
+            )
+            for future in sorted(done, key=futures.__getitem__):
                 index = futures[future]
                 try:
                     outcomes[index] = future.result()
@@ -145,14 +164,12 @@ def analyse_sets(sets: dict[str, list[str]], jobs: int, max_unknown: int, config
                     }
                 if progress:
                     progress(names[index], outcomes[index])
-        except KeyboardInterrupt:
-            # Ctrl-C on a terminal reaches the workers too; a SIGINT sent to this process
-            # alone must not wait for the sets in progress (minutes for big logs).
-            workers_now = list((getattr(pool, "_processes", None) or {}).values())
-            pool.shutdown(wait=False, cancel_futures=True)  # (forgets its processes)
-            for process in workers_now:
-                process.terminate()
-            raise
+    except BaseException:
+        # Ctrl-C on a terminal reaches the workers too; a SIGINT sent to this process alone
+        # must not wait for the sets in progress (minutes for big logs, for ever on a FIFO).
+        _stop_now(pool)
+        raise
+    pool.shutdown(wait=True)
     return outcomes  # type: ignore[return-value]
 
 
