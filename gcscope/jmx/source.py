@@ -66,7 +66,7 @@ class JmxSource:
         try:
             self.beans = discover(self.conn)
             self.sub = notifications.subscribe(self.conn, self.beans.gc_objects)
-            warm_up(self.conn, self.beans)  # ≤ 1 s, once: every later poll is faster
+            warm_up(self.conn, self.beans)  # 200 polls (≤ 3 s), once: later polls are faster
         except BaseException:
             self.close()
             raise
