@@ -20,8 +20,8 @@ from gcscope import model
 from gcscope.errors import InputError, UnsupportedFormatError
 from gcscope.grammar.compile import GrammarSet, load_grammars
 from gcscope.ingest import sources as sources_mod
-from gcscope.ingest.assemble import FILE_IDX, assemble
-from gcscope.ingest.decorations import Decorations, detect, seconds
+from gcscope.ingest.assemble import FILE_IDX, SetAssembler
+from gcscope.ingest.decorations import Decorations, detect, seconds, wall_time
 from gcscope.ingest.engine import LINE, LINE_NO, lines_of, make_plan, run_chunk
 
 # What JDK 8 and earlier wrote (-XX:+PrintGCDetails): not unified logging.
@@ -144,10 +144,7 @@ class IngestResult:
 class _FileResult:
     source: sources_mod.Source
     report: FileReport
-    records: list[pl.DataFrame]  # one frame per (chunk, rule)
     last_uptime_s: float | None  # of the file's last line: a run ends there, not at its last GC
-    first_uptime_s: float | None
-    first_time: object | None
     unknown: list[UnknownLine]
     decorations: Decorations
 
@@ -217,9 +214,10 @@ def _run(chunk: bytes, plan, first_line: int):
 
 
 def _read_file(source: sources_mod.Source, grammars: GrammarSet, wanted: frozenset[str] | None,
-               max_unknown: int, progress: Callable[[int], None] | None) -> _FileResult:
+               max_unknown: int, progress: Callable[[int], None] | None,
+               sink: Callable[[list[pl.DataFrame]], None]) -> _FileResult:
+    """Read one file chunk by chunk, handing each chunk's record frames to `sink` in order."""
     report = FileReport(source.name)
-    records: list[pl.DataFrame] = []
     unknown: list[UnknownLine] = []
     plan = None
     decorations = Decorations(())
@@ -235,11 +233,11 @@ def _read_file(source: sources_mod.Source, grammars: GrammarSet, wanted: frozens
         report.unknown += result.unknown.height
         for row in result.unknown.head(max(0, max_unknown - len(unknown))).iter_rows(named=True):
             unknown.append(UnknownLine(source.name, row[LINE_NO], row[LINE]))
-        records.extend(result.records)
+        sink(result.records)
 
     # Two chunks in flight: while polars works on one, Python prepares the next; memory stays
     # bounded by two chunks whatever the file size.
-    for chunk in sources_mod.read_chunks(source):
+    for chunk in sources_mod.read_chunks(source, sources_mod.CHUNK_BYTES):
         if plan is None:
             head = chunk[:DETECT_BYTES]
             _check_text(head, source.name)
@@ -274,9 +272,7 @@ def _read_file(source: sources_mod.Source, grammars: GrammarSet, wanted: frozens
     if plan is None:
         raise InputError("empty file: no log lines", file=source.name)
     report.truncated_last_line = not last_chunk.endswith(b"\n")
-    first_uptime, first_time = _first_stamps(records)
-    return _FileResult(source, report, records, _last_uptime(last_chunk, decorations),
-                       first_uptime, first_time, unknown, decorations)
+    return _FileResult(source, report, _last_uptime(last_chunk, decorations), unknown, decorations)
 
 
 def _last_uptime(chunk: bytes, decorations: Decorations) -> float | None:
@@ -290,28 +286,39 @@ def _last_uptime(chunk: bytes, decorations: Decorations) -> float | None:
     return None
 
 
-def _first_stamps(records: list[pl.DataFrame]) -> tuple[float | None, object | None]:
-    """Uptime and time of the earliest record that has them (for ordering a rotated set)."""
-    best: dict[str, tuple[int, object]] = {}
-    for frame in records:
-        for column in ("uptime_s", "time"):
-            if column in frame.columns:
-                row = frame.select(LINE_NO, column).drop_nulls().head(1)
-                if row.height and (column not in best or row.item(0, 0) < best[column][0]):
-                    best[column] = (row.item(0, 0), row.item(0, 1))
-    return (best["uptime_s"][1] if "uptime_s" in best else None,
-            best["time"][1] if "time" in best else None)
+def _first_stamps(source: sources_mod.Source) -> tuple[float | None, object | None]:
+    """Uptime and wall time of the first line of `source` that has them (for ordering a rotated
+    set before reading it), from its first lines only."""
+    try:
+        chunks = sources_mod.read_chunks(source, DETECT_BYTES)
+        head = next(chunks, b"")
+        chunks.close()
+    except InputError:
+        return None, None  # reading it will say why
+    lines = head.decode("utf-8", "replace").splitlines()
+    decorations = detect(lines[:200])
+    uptime, wall = None, None
+    for line in lines:
+        values, _, _ = decorations.split(line.rstrip("\r"))
+        if uptime is None and decorations.uptime_field in values:
+            uptime = seconds(values[decorations.uptime_field], decorations.uptime_field)
+        if wall is None and decorations.time_field in values:
+            wall = wall_time(values[decorations.time_field], decorations.time_field)
+        if uptime is not None and wall is not None:
+            break
+    return uptime, wall
 
 
-def _order_set(files: list[_FileResult]) -> list[_FileResult]:
+def _order_set(members: list[sources_mod.Source]) -> list[sources_mod.Source]:
     """Order a rotated set by the time inside its files, never by their names."""
-    if len(files) < 2:
-        return files
-    if all(f.first_time is not None for f in files):
-        return sorted(files, key=lambda f: f.first_time)
-    if all(f.first_uptime_s is not None for f in files):
-        return sorted(files, key=lambda f: f.first_uptime_s)
-    return files
+    if len(members) < 2:
+        return members
+    stamps = [_first_stamps(source) for source in members]
+    if all(wall is not None for _, wall in stamps):
+        return [m for _, m in sorted(zip((w for _, w in stamps), members, strict=True), key=lambda p: p[0])]
+    if all(uptime is not None for uptime, _ in stamps):
+        return [m for _, m in sorted(zip((u for u, _ in stamps), members, strict=True), key=lambda p: p[0])]
+    return members
 
 
 def read_events(paths: Iterable[str] | str, *, max_unknown: int = 20,
@@ -340,34 +347,37 @@ def read_events(paths: Iterable[str] | str, *, max_unknown: int = 20,
     # per file: the grammars chosen for it and its decorations, to explain its unknown lines
     file_context: dict[str, tuple[tuple[str, ...], Decorations]] = {}
     for set_key, members in sets.items():
-        results = []
-        for source in members:
+        members = _order_set(members)
+        assembler = SetAssembler(grammars, set_key, len(runs), [m.name for m in members])
+        last: _FileResult | None = None
+        for index, source in enumerate(members):
+            chunks_given = [0]
+
+            def sink(frames: list[pl.DataFrame], index: int = index, assembler: SetAssembler = assembler,
+                     chunks_given: list[int] = chunks_given) -> None:
+                assembler.add([frame.with_columns(pl.lit(index, dtype=pl.UInt32).alias(FILE_IDX)) for frame in frames])
+                chunks_given[0] += 1
+
             try:
-                results.append(_read_file(source, grammars, wanted_set, max_unknown - len(unknown), advance))
+                last = _read_file(source, grammars, wanted_set, max_unknown - len(unknown), advance, sink)
             except InputError as exc:
                 if len(all_sources) == 1:
                     raise
+                if chunks_given[0]:  # broke part-way (corrupt compressed data): say what stays
+                    exc = InputError(f"{exc.message}; the events of the lines before it are kept",
+                                     file=exc.file, line=exc.line)
                 errors.append(exc)
                 continue
-            unknown.extend(results[-1].unknown)
-            file_context[source.name] = (results[-1].report.grammars, results[-1].decorations)
-        results = _order_set(results)
-        frames = []
-        for index, result in enumerate(results):
-            reports.append(result.report)
-            frames.extend(frame.with_columns(pl.lit(index, dtype=pl.UInt32).alias(FILE_IDX))
-                          for frame in result.records)
-            result.records = []  # `frames` holds them now; assemble() lets go of them as it goes
-        if not frames:
-            continue
-        set_events, set_runs = assemble(
-            frames, grammars, set_key, len(runs), [r.source.name for r in results]
-        )
-        if set_runs and results[-1].last_uptime_s is not None:
-            last = set_runs[-1]
-            if last["start_uptime_s"] is not None and results[-1].last_uptime_s >= last["start_uptime_s"]:
-                last["end_uptime_s"] = max(last["end_uptime_s"] or 0.0, results[-1].last_uptime_s)
-        events.append(set_events)
+            reports.append(last.report)
+            unknown.extend(last.unknown)
+            file_context[source.name] = (last.report.grammars, last.decorations)
+        set_events, set_runs = assembler.finish()
+        if set_runs and last is not None and last.last_uptime_s is not None:
+            run = set_runs[-1]
+            if run["start_uptime_s"] is not None and last.last_uptime_s >= run["start_uptime_s"]:
+                run["end_uptime_s"] = max(run["end_uptime_s"] or 0.0, last.last_uptime_s)
+        if set_events.height:
+            events.append(set_events)
         runs.extend(set_runs)
     if not reports:
         raise errors[0] if len(errors) == 1 else InputError(

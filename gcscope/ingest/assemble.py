@@ -12,6 +12,8 @@ cost more memory than the log.
 
 from __future__ import annotations
 
+import dataclasses
+
 import polars as pl
 
 from gcscope import model
@@ -35,73 +37,253 @@ _BOOKKEEPING = {ORDER, RULE, LINE_NO, FILE_IDX, model.SOURCE_FILE, model.RUN_ID,
                 "uptime_s", "time", "_priority"}
 
 
+FLUSH_EVERY_CHUNKS = 4  # chunks of records assembled at once: memory holds about this many
+OPEN_CYCLE_FLUSHES = 2  # a cycle begun and not ended for this many windows is taken as ended (a
+# CMS cycle a full GC interrupts never ends; carrying it longer would pin the records after it)
+
+
 def assemble(frames: list[pl.DataFrame], grammars: GrammarSet, set_name: str,
              first_run_id: int, files: list[str]) -> tuple[pl.DataFrame, list[dict]]:
-    """Turn one rotated set's records (files already in time order) into events and runs.
+    """Turn one rotated set's records (files already in time order) into events and runs, all
+    at once. `frames`: one frame per (file, rule) with RULE, LINE_NO, FILE_IDX, uptime_s/time and
+    fields, in the order they were read; the list is emptied. `files`: the set's file names in
+    order (FILE_IDX indexes it)."""
+    assembler = SetAssembler(grammars, set_name, first_run_id, files)
+    assembler.add(frames, flush=False)
+    frames.clear()
+    return assembler.finish()
 
-    `frames`: one frame per (file, rule) with RULE, LINE_NO, FILE_IDX, uptime_s/time and fields;
-    the list is emptied (each record frame is released once it is copied into its group).
-    `files`: the set's file names in order (FILE_IDX indexes it).
+
+class SetAssembler:
+    """Assembles one rotated set's records into events window by window, as they are read.
+
+    Records arrive chunk by chunk in log order (files in time order). Every few chunks the
+    records read so far become events, except those of the GC ids that may still have lines to
+    come: the ids of the newest chunk and the concurrent cycles begun and not yet ended. Those,
+    and everything after the first of them, are carried into the next window, so that a GC's
+    lines always meet in one window. Memory holds a few chunks' records and the events, never
+    every record of the log.
     """
-    yields = {rule.name: rule.yields for rule in grammars.rules}
-    priority = {rule.name: index for index, rule in enumerate(grammars.rules)}
-    by_type: dict[str, list[pl.DataFrame]] = {}
-    for frame in frames:
+
+    def __init__(self, grammars: GrammarSet, set_name: str, first_run_id: int, files: list[str]):
+        self.grammars = grammars
+        self.set_name = set_name
+        self.first_run_id = first_run_id
+        self.files = files
+        self._yields = {rule.name: rule.yields for rule in grammars.rules}
+        self._priority = {rule.name: index for index, rule in enumerate(grammars.rules)}
+        self._new: list[pl.DataFrame] = []  # raw record frames not yet in a window
+        self._carried: list[pl.DataFrame] = []  # prepared records carried to the next window
+        self._chunks = 0
+        self._windows = 0
+        self._open_since: dict[tuple[int, int], int] = {}  # open cycle → window it was first open in
+        self._run_state = _RunState()
+        self._breaks: list[int] = []
+        self._events: list[pl.DataFrame] = []
+        self._runs: dict[int, dict] = {}
+
+    def add(self, frames: list[pl.DataFrame], flush: bool = True) -> None:
+        """The records of the next chunk read (each frame with FILE_IDX)."""
+        frames = [frame for frame in frames if frame.height]
+        self._new.extend(frames)
+        self._chunks += 1
+        if flush and self._chunks % FLUSH_EVERY_CHUNKS == 0:
+            self._flush(final=False, recent=len(frames))
+
+    def finish(self) -> tuple[pl.DataFrame, list[dict]]:
+        self._flush(final=True, recent=0)
+        runs = [self._runs[run_id] for run_id in sorted(self._runs)]
+        for run in runs:
+            if run["start_time"] is not None:
+                run["start_time"] = run["start_time"].isoformat()
+            _finish_run(run, self.grammars)
+        if not self._events:
+            return model.empty_events(), runs
+        same_columns = all(frame.columns == self._events[0].columns for frame in self._events)
+        events = pl.concat(self._events, how="vertical_relaxed" if same_columns else "diagonal_relaxed",
+                           rechunk=False)
+        self._events = []
+        events = _regions_to_bytes(events, runs)
+        events = events.with_columns(
+            pl.col(FILE_IDX).replace_strict(dict(enumerate(self.files)), return_dtype=pl.String)
+            .alias(model.SOURCE_FILE)
+        )
+        # Timeline order: by start time (a cycle that ended late started early), then line order.
+        order = [model.RUN_ID, model.UPTIME_S, ORDER] if model.UPTIME_S in events.columns else [ORDER]
+        index = _timeline_index(events, order)
+        if index is not None:
+            # one column at a time (and no other reference to the table): sorting it whole would
+            # hold it twice
+            for name in events.columns:
+                events = events.with_columns(events.get_column(name).gather(index))
+        return model.conform_events(events), runs
+
+    def _prepare(self, frame: pl.DataFrame) -> pl.DataFrame:
         rule = frame.get_column(RULE).item(0)
-        kind = "event" if yields[rule] in EVENT_RECORDS else yields[rule]
         frame = frame.with_columns(
             (pl.col(FILE_IDX).cast(pl.Int64) * (1 << 32) + pl.col(LINE_NO).cast(pl.Int64)).alias(ORDER),
             # small types: a big log has tens of millions of records
-            pl.lit(priority[rule], dtype=pl.UInt16).alias("_priority"),
-            pl.lit(yields[rule], dtype=_YIELDS).alias("_yields"),
+            pl.lit(self._priority[rule], dtype=pl.UInt16).alias("_priority"),
+            pl.lit(self._yields[rule], dtype=_YIELDS).alias("_yields"),
         )
-        if kind in ("attribute", "attribute_after"):  # ORDER says where they stand: enough
+        if _kind_of(self._yields[rule]) == "attribute":  # ORDER says where they stand: enough
             frame = frame.drop(LINE_NO, FILE_IDX)
-        by_type.setdefault(kind, []).append(frame)
-    frames.clear()
-    # Each _concat copies its records: pop them so that the per-chunk frames go as soon as copied.
-    events = _concat(by_type.pop("event", []))
-    init = _concat(by_type.pop("init", []))
-    # Attribute records stay in narrow groups (one per set of columns): one wide frame of every
-    # attribute line would be the largest object of a big log (mostly nulls).
-    groups = _by_columns(by_type.pop("attribute", []) + by_type.pop("attribute_after", []))
-    attribute_groups = []
-    while groups:
-        attribute_groups.append(_concat(groups.pop(0)))
-    cycle_starts = _concat(by_type.pop("cycle_start", []))
-    safepoint_starts = _concat(by_type.pop("safepoint_start", []))
-    if events is None and init is None:
-        return model.empty_events(), []
+        return frame
 
-    breaks = _run_breaks(events, init)
-    events = _with_run(events, breaks, first_run_id)
-    init = _with_run(init, breaks, first_run_id)
-    attribute_groups = [_with_run(group, breaks, first_run_id) for group in attribute_groups]
-    cycle_starts = _with_run(cycle_starts, breaks, first_run_id)
-    safepoint_starts = _with_run(safepoint_starts, breaks, first_run_id)
+    def _flush(self, final: bool, recent: int) -> None:
+        new = [self._prepare(frame) for frame in self._new]
+        self._new = []
+        new = self._with_runs(new)
+        window = self._carried + new
+        self._carried = []
+        self._windows += 1
+        if not final and window:
+            cut = self._cut(window, new[len(new) - recent:] if recent else [])
+            if cut is not None:
+                self._carried = [f for f in (frame.filter(pl.col(ORDER) >= cut) for frame in window) if f.height]
+                self._carried += _last_safepoint_start(window, cut)
+                window = [f for f in (frame.filter(pl.col(ORDER) < cut) for frame in window) if f.height]
+        if window:
+            self._assemble(window)
 
-    runs = _run_meta(events, init, set_name, first_run_id, len(breaks) + 1, files)
-    for run in runs:
-        _finish_run(run, grammars)
-    if events is None:
-        return model.empty_events(), runs
-    events = _events(events, grammars)
-    events = _join_repeated_cycles(events)
-    if cycle_starts is not None:
-        events = _attach_cycle_starts(events, cycle_starts)
-        events = _attach_announcements(events, cycle_starts)
-    if safepoint_starts is not None:
-        events = _name_safepoints(events, safepoint_starts)
-    if attribute_groups:
-        events = _attach_attributes(events, attribute_groups)
-    events = _regions_to_bytes(events, runs)
-    events = events.with_columns(
-        pl.col(FILE_IDX).replace_strict(dict(enumerate(files)), return_dtype=pl.String).alias(model.SOURCE_FILE)
-    )
-    # Timeline order: by start time (a cycle that ended late started early), then line order.
-    order = [model.RUN_ID, model.UPTIME_S, ORDER] if model.UPTIME_S in events.columns else [ORDER]
-    events = events.sort(order, nulls_last=True)
-    return model.conform_events(events), runs
+    def _with_runs(self, frames: list[pl.DataFrame]) -> list[pl.DataFrame]:
+        """Give new records their run: a start line after collections, or uptime going back,
+        begins a new one (the state carries over from the records before)."""
+        skeleton = [
+            frame.select(ORDER, RULE, "_yields", *(["uptime_s"] if "uptime_s" in frame.columns else []))
+            for frame in frames if _kind_of(frame.get_column("_yields").item(0)) in ("event", "init")
+        ]
+        if skeleton:
+            self._breaks += _run_breaks(pl.concat(skeleton, how="diagonal_relaxed").sort(ORDER), self._run_state)
+        return [_with_run(frame, self._breaks, self.first_run_id) for frame in frames]
+
+    def _cut(self, window: list[pl.DataFrame], recent: list[pl.DataFrame]) -> int | None:
+        """The position from which records are carried to the next window, or None for none:
+        the first line of the earliest GC id still open, after the lines without an id that
+        come just before it (a trigger line announcing it)."""
+        keyed = [
+            frame.select(model.RUN_ID, model.GC_ID, ORDER, "_yields")
+            for frame in window if model.GC_ID in frame.columns
+        ]
+        if not keyed:
+            return None
+        ids = pl.concat(keyed).filter(pl.col(model.GC_ID).is_not_null())
+        key = [model.RUN_ID, model.GC_ID]
+        spans = ids.group_by(key).agg(
+            pl.col(ORDER).min().alias("_first"),
+            pl.col(ORDER).max().alias("_last"),
+            pl.col(ORDER).filter(pl.col("_yields") == "cycle_start").max().alias("_started"),
+            pl.col(ORDER).filter(pl.col("_yields") == "concurrent").max().alias("_ended"),
+        )
+        unended = spans.filter(
+            pl.col("_started").is_not_null() & (pl.col("_ended").is_null() | (pl.col("_ended") < pl.col("_started")))
+        ).select(key).rows()
+        for cycle in unended:
+            self._open_since.setdefault(cycle, self._windows)
+        still_open = {c for c in unended if self._windows - self._open_since[c] < OPEN_CYCLE_FLUSHES}
+        self._open_since = {c: w for c, w in self._open_since.items() if c in still_open}
+        open_ids = set(still_open)
+        for frame in recent:
+            if model.GC_ID in frame.columns:
+                open_ids.update(frame.select(key).drop_nulls().unique().rows())
+        wanted = pl.DataFrame(list(open_ids), schema={model.RUN_ID: pl.UInt32, model.GC_ID: pl.Int64}, orient="row")
+        starts = spans.join(wanted, on=key, how="semi")
+        first_open = starts.get_column("_first").min() if starts.height else None
+        positions = ids.get_column(ORDER).sort()
+        cut = first_open if first_open is not None else positions[-1] + 1
+        # as _attach_announcements numbers them: by the first event or cycle line of each id
+        firsts = (
+            ids.filter(pl.col("_yields").is_in([*EVENT_RECORDS, "cycle_start"]))
+            .group_by(key).agg(pl.col(ORDER).min()).get_column(ORDER).sort()
+        )
+        announcements = pl.concat([
+            frame.filter(pl.col(model.GC_ID).is_null() if model.GC_ID in frame.columns else pl.lit(True)).select(ORDER)
+            for frame in window if frame.get_column("_yields").item(0) == "cycle_start"
+        ] or [pl.DataFrame(schema={ORDER: pl.Int64})]).get_column(ORDER).sort()
+        spans = spans.select("_first", "_last")
+        while True:
+            moved = cut
+            # no GC id may have lines on both sides of the cut
+            crossing = spans.filter((pl.col("_first") < cut) & (pl.col("_last") >= cut))
+            if crossing.height:
+                cut = crossing.get_column("_first").min()
+            # lines without an id just before the cut go with what follows them
+            earlier = positions.search_sorted(cut, side="left")
+            cut = positions[earlier - 1] + 1 if earlier else positions[0]
+            # a trigger line goes with the GC id it announces: the next one to begin
+            pending = announcements.filter(announcements < cut)
+            if pending.len() and firsts.len():
+                index = firsts.search_sorted(pending, side="right")
+                target = pl.select(pl.when(index < firsts.len()).then(firsts.gather(index.clip(0, firsts.len() - 1)))).to_series()
+                carried = pending.filter(target.is_null() | (target >= cut))
+                if carried.len():
+                    cut = min(cut, carried.min())
+            if cut == moved:
+                break
+        return max(cut, min(frame.get_column(ORDER).min() for frame in window))
+
+    def _assemble(self, window: list[pl.DataFrame]) -> None:
+        by_type: dict[str, list[pl.DataFrame]] = {}
+        for frame in window:
+            by_type.setdefault(_kind_of(frame.get_column("_yields").item(0)), []).append(frame)
+        window.clear()
+        # Each _concat copies its records: pop them so that the per-chunk frames go as soon as copied.
+        events = _concat(by_type.pop("event", []))
+        init = _concat(by_type.pop("init", []))
+        # Attribute records stay in narrow groups (one per set of columns): one wide frame of every
+        # attribute line would be the largest object of a big log (mostly nulls).
+        groups = _by_columns(by_type.pop("attribute", []))
+        attribute_groups = []
+        while groups:
+            attribute_groups.append(_concat(groups.pop(0)))
+        cycle_starts = _concat(by_type.pop("cycle_start", []))
+        safepoint_starts = _concat(by_type.pop("safepoint_start", []))
+        if events is None and init is None:
+            return
+        for run in _run_meta(events, init, self.set_name, self.files):
+            _merge_run(self._runs.setdefault(run[model.RUN_ID], run), run)
+        if events is None:
+            return
+        events = _events(events, self.grammars)
+        events = _join_repeated_cycles(events)
+        if cycle_starts is not None:
+            events = _attach_cycle_starts(events, cycle_starts)
+            events = _attach_announcements(events, cycle_starts)
+        if safepoint_starts is not None:
+            events = _name_safepoints(events, safepoint_starts)
+        if attribute_groups:
+            events = _attach_attributes(events, attribute_groups)
+        events = events.drop("_yields", "_priority", RULE, LINE_NO, strict=False)
+        # Regions become bytes now when each run's region size is known (its start-up lines
+        # came first); else at the end, when it can be inferred from all its collections.
+        run_ids = events.get_column(model.RUN_ID).unique().to_list()
+        if all(self._runs[run_id].get("region_size_bytes") for run_id in run_ids):
+            events = _regions_to_bytes(events, [self._runs[run_id] for run_id in run_ids])
+        self._events.append(events)
+
+
+def _kind_of(yields: str) -> str:
+    """How assembly treats a record type: events, attributes of events, or as itself."""
+    if yields in EVENT_RECORDS:
+        return "event"
+    return "attribute" if yields in ("attribute", "attribute_after") else yields
+
+
+def _last_safepoint_start(window: list[pl.DataFrame], cut: int) -> list[pl.DataFrame]:
+    """A copy of the last safepoint begin line before `cut` (it names the safepoint ending
+    after it). Copying is harmless: begin lines only name, they never become events."""
+    begins = [frame.filter(pl.col(ORDER) < cut) for frame in window
+              if frame.get_column("_yields").item(0) == "safepoint_start"]
+    begins = [frame for frame in begins if frame.height]
+    if not begins:
+        return []
+    return [pl.concat(begins, how="diagonal_relaxed").sort(ORDER).tail(1)]
+
+
+def _timeline_index(events: pl.DataFrame, order: list[str]) -> pl.Series | None:
+    """Row positions of `events` sorted by `order`, or None when they are in order already."""
+    index = events.select(order).with_row_index("_row").sort(order, nulls_last=True).get_column("_row")
+    return None if index.is_sorted() else index  # a permutation in order is the identity
 
 
 def _by_columns(frames: list[pl.DataFrame]) -> list[list[pl.DataFrame]]:
@@ -127,19 +309,25 @@ def _concat(frames: list[pl.DataFrame]) -> pl.DataFrame | None:
     return frame
 
 
-def _run_breaks(events: pl.DataFrame | None, init: pl.DataFrame | None) -> list[int]:
-    """ORDER positions where a new JVM run starts: a start line ("Using G1") after
-    collections, or uptime going back. Start-up lines before "Using …" stay in its run."""
-    parts = [
-        frame.select(ORDER, RULE, "_yields", *(["uptime_s"] if "uptime_s" in frame.columns else []))
-        for frame in (events, init) if frame is not None
-    ]
-    skeleton = pl.concat(parts, how="diagonal_relaxed").sort(ORDER)
+@dataclasses.dataclass
+class _RunState:
+    """What deciding where runs break needs to know of the records before a window."""
+    last_uptime_s: float | None = None
+    events_so_far: int = 0
+    events_at_run_start: int = 0  # events_so_far at the last start line or uptime step back
+
+
+def _run_breaks(skeleton: pl.DataFrame, state: _RunState) -> list[int]:
+    """ORDER positions in `skeleton` (event and init records, sorted) where a new JVM run
+    starts: a start line ("Using G1") after collections, or uptime going back. Start-up lines
+    before "Using …" stay in its run. `state` is updated to the end of `skeleton`."""
     is_event = pl.col("_yields").is_in(list(EVENT_RECORDS))
     is_start = pl.col(RULE) == "using_collector"
-    events_so_far = is_event.cast(pl.UInt32).cum_sum()
+    events_so_far = is_event.cast(pl.UInt32).cum_sum() + state.events_so_far
     if "uptime_s" in skeleton.columns:
         previous = pl.col("uptime_s").forward_fill().shift(1)
+        if state.last_uptime_s is not None:
+            previous = previous.fill_null(state.last_uptime_s)
         went_back = (pl.col("uptime_s") < previous - RESTART_TOLERANCE_S).fill_null(False)
     else:
         went_back = pl.lit(False)
@@ -147,11 +335,23 @@ def _run_breaks(events: pl.DataFrame | None, init: pl.DataFrame | None) -> list[
     # line, or where uptime went back (the restarted JVM's start-up lines come before its
     # "Using G1" line, which must not break its run again).
     marker = is_start | went_back
-    events_at_run_start = (
-        pl.when(marker).then(events_so_far).otherwise(None).forward_fill().shift(1).fill_null(0)
-    )
+    at_marker = pl.when(marker).then(events_so_far).otherwise(None).forward_fill()
+    events_at_run_start = at_marker.shift(1).fill_null(state.events_at_run_start)
     breaks = went_back | (is_start & (events_so_far > events_at_run_start))
-    return skeleton.filter(breaks.fill_null(False)).get_column(ORDER).to_list()
+    flags = skeleton.select(
+        pl.col(ORDER), breaks.fill_null(False).alias("_break"),
+        events_so_far.alias("_events"), at_marker.alias("_at_marker"),
+    )
+    if "uptime_s" in skeleton.columns:
+        last_uptime = skeleton.get_column("uptime_s").drop_nulls()
+        if last_uptime.len():
+            state.last_uptime_s = float(last_uptime[-1])
+    if flags.height:
+        state.events_so_far = int(flags.get_column("_events")[-1])
+        last_marker = flags.get_column("_at_marker")[-1]
+        if last_marker is not None:
+            state.events_at_run_start = int(last_marker)
+    return flags.filter(pl.col("_break")).get_column(ORDER).to_list()
 
 
 def _with_run(frame: pl.DataFrame | None, breaks: list[int], first_run_id: int) -> pl.DataFrame | None:
@@ -268,8 +468,10 @@ def _attach_announcements(events: pl.DataFrame, starts: pl.DataFrame) -> pl.Data
     "Trigger: Free (6418K) is below minimum threshold (6553K)" before the first line of the GC it
     starts. Its fields (the cause) fill what the events of the next GC id printed in its run
     leave null; when several lines announce one GC id, the nearest one counts."""
-    if model.GC_ID not in events.columns or model.GC_ID not in starts.columns:
+    if model.GC_ID not in events.columns:
         return events
+    if model.GC_ID not in starts.columns:  # only lines without an id: every one announces
+        starts = starts.with_columns(pl.lit(None, dtype=pl.Int64).alias(model.GC_ID))
     announced = starts.filter(pl.col(model.GC_ID).is_null())
     fields = [
         c for c in announced.columns
@@ -391,22 +593,21 @@ def _first_values(frame: pl.DataFrame, keys: list[str]) -> dict:
 
 
 def _run_meta(events: pl.DataFrame | None, init: pl.DataFrame | None, set_name: str,
-              first_run_id: int, count: int, files: list[str]) -> list[dict]:
+              files: list[str]) -> list[dict]:
+    """Run metadata of each run in one window's records (see _merge_run for several windows)."""
     runs = []
-    for run_id in range(first_run_id, first_run_id + count):
+    present = pl.concat([f.select(model.RUN_ID) for f in (events, init) if f is not None])
+    for run_id in sorted(present.get_column(model.RUN_ID).unique().to_list()):
         meta: dict = {key: None for key in model.RUN_META_KEYS}
         meta[model.RUN_ID] = run_id
         meta["source_set"] = set_name
         parts = [f.filter(pl.col(model.RUN_ID) == run_id) for f in (events, init) if f is not None]
         parts = [p for p in parts if p.height]
-        if not parts:
-            continue
         run_init = init.filter(pl.col(model.RUN_ID) == run_id) if init is not None else None
         if run_init is not None and run_init.height:
             keys = [k for k in model.RUN_META_KEYS if k in run_init.columns and k != model.RUN_ID]
             meta.update({k: v for k, v in _first_values(run_init, keys).items() if v is not None})
-        rules = pl.concat([p.select(RULE) for p in parts]).get_column(RULE).unique().to_list()
-        meta["_rules"] = rules
+        meta["_rules"] = set(pl.concat([p.select(RULE) for p in parts]).get_column(RULE).unique().to_list())
         file_indexes = sorted(set(pl.concat([p.select(FILE_IDX) for p in parts]).get_column(FILE_IDX).to_list()))
         meta["files"] = [files[i] for i in file_indexes]
         uptimes = [p.get_column("uptime_s") for p in parts if "uptime_s" in p.columns]
@@ -419,9 +620,28 @@ def _run_meta(events: pl.DataFrame | None, init: pl.DataFrame | None, set_name: 
         if times:
             values = pl.concat(times).drop_nulls()
             if values.len():
-                meta["start_time"] = values.min().isoformat()
+                meta["start_time"] = values.min()  # a datetime until the run is finished
         runs.append(meta)
     return runs
+
+
+def _merge_run(into: dict, later: dict) -> None:
+    """Add a later window's metadata of a run to what the earlier windows gave."""
+    if into is later:
+        return
+    for key, value in later.items():
+        if value is None:
+            continue
+        if into.get(key) is None:  # start-up values: the first printed counts
+            into[key] = value
+        elif key == "_rules":
+            into[key] |= value
+        elif key == "files":
+            into[key] = into[key] + [f for f in value if f not in into[key]]
+        elif key in ("start_uptime_s", "start_time"):
+            into[key] = min(into[key], value)
+        elif key == "end_uptime_s":
+            into[key] = max(into[key], value)
 
 
 def _regions_to_bytes(events: pl.DataFrame, runs: list[dict]) -> pl.DataFrame:
@@ -474,7 +694,7 @@ def _finish_run(run: dict, grammars: GrammarSet) -> None:
             if collector.startswith(wording):
                 collector = name
                 break
-    rules = run.pop("_rules", [])
+    rules = run.pop("_rules", set())
     if collector is None:
         families = {grammars.rule(name).grammar for name in rules} - {"common"}
         if len(families) == 1:

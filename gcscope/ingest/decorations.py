@@ -9,6 +9,7 @@ pid then tid, a level word, a tag list), so the order does not matter.
 from __future__ import annotations
 
 import dataclasses
+import datetime
 import re
 
 DECORATORS = (
@@ -161,6 +162,19 @@ def seconds(value: str, decorator: str) -> float | None:
             return int(value.removesuffix("ms")) / 1e3
         if decorator in ("uptimenanos", "timenanos"):
             return int(value.removesuffix("ns")) / 1e9
+    except ValueError:
+        return None
+    return None
+
+
+def wall_time(value: str, decorator: str) -> datetime.datetime | None:
+    """A wall-clock decoration's text as an aware datetime (slow path, for single lines)."""
+    value = value.strip()
+    try:
+        if decorator in ("time", "utctime"):
+            return datetime.datetime.strptime(value, "%Y-%m-%dT%H:%M:%S.%f%z")
+        if decorator == "timemillis":
+            return datetime.datetime.fromtimestamp(int(value.removesuffix("ms")) / 1e3, datetime.UTC)
     except ValueError:
         return None
     return None
