@@ -11,6 +11,7 @@ from __future__ import annotations
 import collections
 import concurrent.futures
 import dataclasses
+import functools
 import re
 from collections.abc import Callable, Iterable
 
@@ -20,7 +21,7 @@ from gcscope import model
 from gcscope.errors import InputError, UnsupportedFormatError
 from gcscope.grammar.compile import GrammarSet, load_grammars
 from gcscope.ingest import sources as sources_mod
-from gcscope.ingest.assemble import FILE_IDX, SetAssembler
+from gcscope.ingest.assemble import SetAssembler
 from gcscope.ingest.decorations import Decorations, detect, seconds, wall_time
 from gcscope.ingest.engine import LINE, LINE_NO, lines_of, make_plan, run_chunk
 
@@ -313,11 +314,10 @@ def _order_set(members: list[sources_mod.Source]) -> list[sources_mod.Source]:
     """Order a rotated set by the time inside its files, never by their names."""
     if len(members) < 2:
         return members
-    stamps = [_first_stamps(source) for source in members]
-    if all(wall is not None for _, wall in stamps):
-        return [m for _, m in sorted(zip((w for _, w in stamps), members, strict=True), key=lambda p: p[0])]
-    if all(uptime is not None for uptime, _ in stamps):
-        return [m for _, m in sorted(zip((u for u, _ in stamps), members, strict=True), key=lambda p: p[0])]
+    uptimes, walls = zip(*(_first_stamps(source) for source in members), strict=True)
+    for keys in (walls, uptimes):
+        if all(key is not None for key in keys):
+            return [member for _, member in sorted(zip(keys, members, strict=True), key=lambda pair: pair[0])]
     return members
 
 
@@ -351,19 +351,14 @@ def read_events(paths: Iterable[str] | str, *, max_unknown: int = 20,
         assembler = SetAssembler(grammars, set_key, len(runs), [m.name for m in members])
         last: _FileResult | None = None
         for index, source in enumerate(members):
-            chunks_given = [0]
-
-            def sink(frames: list[pl.DataFrame], index: int = index, assembler: SetAssembler = assembler,
-                     chunks_given: list[int] = chunks_given) -> None:
-                assembler.add([frame.with_columns(pl.lit(index, dtype=pl.UInt32).alias(FILE_IDX)) for frame in frames])
-                chunks_given[0] += 1
-
+            chunks_before = assembler.chunks
             try:
-                last = _read_file(source, grammars, wanted_set, max_unknown - len(unknown), advance, sink)
+                last = _read_file(source, grammars, wanted_set, max_unknown - len(unknown), advance,
+                                  functools.partial(assembler.add_chunk, index))
             except InputError as exc:
                 if len(all_sources) == 1:
                     raise
-                if chunks_given[0]:  # broke part-way (corrupt compressed data): say what stays
+                if assembler.chunks > chunks_before:  # broke part-way (corrupt compressed data): say what stays
                     exc = InputError(f"{exc.message}; the events of the lines before it are kept",
                                      file=exc.file, line=exc.line)
                 errors.append(exc)

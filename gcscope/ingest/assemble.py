@@ -74,7 +74,7 @@ class SetAssembler:
         self._priority = {rule.name: index for index, rule in enumerate(grammars.rules)}
         self._new: list[pl.DataFrame] = []  # raw record frames not yet in a window
         self._carried: list[pl.DataFrame] = []  # prepared records carried to the next window
-        self._chunks = 0
+        self.chunks = 0  # chunks added so far
         self._windows = 0
         self._open_since: dict[tuple[int, int], int] = {}  # open cycle → window it was first open in
         self._run_state = _RunState()
@@ -82,12 +82,16 @@ class SetAssembler:
         self._events: list[pl.DataFrame] = []
         self._runs: dict[int, dict] = {}
 
+    def add_chunk(self, file_index: int, frames: list[pl.DataFrame]) -> None:
+        """The records of the next chunk read from the set's file `file_index`."""
+        self.add([frame.with_columns(pl.lit(file_index, dtype=pl.UInt32).alias(FILE_IDX)) for frame in frames])
+
     def add(self, frames: list[pl.DataFrame], flush: bool = True) -> None:
         """The records of the next chunk read (each frame with FILE_IDX)."""
         frames = [frame for frame in frames if frame.height]
         self._new.extend(frames)
-        self._chunks += 1
-        if flush and self._chunks % FLUSH_EVERY_CHUNKS == 0:
+        self.chunks += 1
+        if flush and self.chunks % FLUSH_EVERY_CHUNKS == 0:
             self._flush(final=False, recent=len(frames))
 
     def finish(self) -> tuple[pl.DataFrame, list[dict]]:
@@ -139,10 +143,9 @@ class SetAssembler:
         self._windows += 1
         if not final and window:
             cut = self._cut(window, new[len(new) - recent:] if recent else [])
-            if cut is not None:
-                self._carried = [f for f in (frame.filter(pl.col(ORDER) >= cut) for frame in window) if f.height]
-                self._carried += _last_safepoint_start(window, cut)
-                window = [f for f in (frame.filter(pl.col(ORDER) < cut) for frame in window) if f.height]
+            self._carried = [f for f in (frame.filter(pl.col(ORDER) >= cut) for frame in window) if f.height]
+            self._carried += _last_safepoint_start(window, cut)
+            window = [f for f in (frame.filter(pl.col(ORDER) < cut) for frame in window) if f.height]
         if window:
             self._assemble(window)
 
@@ -151,24 +154,23 @@ class SetAssembler:
         begins a new one (the state carries over from the records before)."""
         skeleton = [
             frame.select(ORDER, RULE, "_yields", *(["uptime_s"] if "uptime_s" in frame.columns else []))
-            for frame in frames if _kind_of(frame.get_column("_yields").item(0)) in ("event", "init")
+            for frame in frames if _kind_of(_yields_of(frame)) in ("event", "init")
         ]
         if skeleton:
             self._breaks += _run_breaks(pl.concat(skeleton, how="diagonal_relaxed").sort(ORDER), self._run_state)
         return [_with_run(frame, self._breaks, self.first_run_id) for frame in frames]
 
-    def _cut(self, window: list[pl.DataFrame], recent: list[pl.DataFrame]) -> int | None:
-        """The position from which records are carried to the next window, or None for none:
-        the first line of the earliest GC id still open, after the lines without an id that
-        come just before it (a trigger line announcing it)."""
+    def _cut(self, window: list[pl.DataFrame], recent: list[pl.DataFrame]) -> int:
+        """The position from which records are carried to the next window: the first line of
+        the earliest GC id still open, after the lines without an id that come just before it
+        (a trigger line announcing it); the window's end when none is open."""
+        key = [model.RUN_ID, model.GC_ID]
         keyed = [
             frame.select(model.RUN_ID, model.GC_ID, ORDER, "_yields")
             for frame in window if model.GC_ID in frame.columns
-        ]
-        if not keyed:
-            return None
+        ] or [pl.DataFrame(schema={model.RUN_ID: pl.UInt32, model.GC_ID: pl.Int64, ORDER: pl.Int64,
+                                   "_yields": _YIELDS})]
         ids = pl.concat(keyed).filter(pl.col(model.GC_ID).is_not_null())
-        key = [model.RUN_ID, model.GC_ID]
         spans = ids.group_by(key).agg(
             pl.col(ORDER).min().alias("_first"),
             pl.col(ORDER).max().alias("_last"),
@@ -190,7 +192,8 @@ class SetAssembler:
         starts = spans.join(wanted, on=key, how="semi")
         first_open = starts.get_column("_first").min() if starts.height else None
         positions = ids.get_column(ORDER).sort()
-        cut = first_open if first_open is not None else positions[-1] + 1
+        window_end = max(frame.get_column(ORDER).max() for frame in window) + 1
+        cut = first_open if first_open is not None else window_end
         # as _attach_announcements numbers them: by the first event or cycle line of each id
         firsts = (
             ids.filter(pl.col("_yields").is_in([*EVENT_RECORDS, "cycle_start"]))
@@ -198,7 +201,7 @@ class SetAssembler:
         )
         announcements = pl.concat([
             frame.filter(pl.col(model.GC_ID).is_null() if model.GC_ID in frame.columns else pl.lit(True)).select(ORDER)
-            for frame in window if frame.get_column("_yields").item(0) == "cycle_start"
+            for frame in window if _yields_of(frame) == "cycle_start"
         ] or [pl.DataFrame(schema={ORDER: pl.Int64})]).get_column(ORDER).sort()
         spans = spans.select("_first", "_last")
         while True:
@@ -208,13 +211,16 @@ class SetAssembler:
             if crossing.height:
                 cut = crossing.get_column("_first").min()
             # lines without an id just before the cut go with what follows them
-            earlier = positions.search_sorted(cut, side="left")
-            cut = positions[earlier - 1] + 1 if earlier else positions[0]
-            # a trigger line goes with the GC id it announces: the next one to begin
+            if positions.len():
+                earlier = positions.search_sorted(cut, side="left")
+                cut = positions[earlier - 1] + 1 if earlier else positions[0]
+            # a trigger line goes with the GC id it announces: the next one to begin (none yet:
+            # one still to come)
             pending = announcements.filter(announcements < cut)
-            if pending.len() and firsts.len():
+            if pending.len():
                 index = firsts.search_sorted(pending, side="right")
-                target = pl.select(pl.when(index < firsts.len()).then(firsts.gather(index.clip(0, firsts.len() - 1)))).to_series()
+                target = (pl.select(pl.when(index < firsts.len()).then(firsts.gather(index.clip(0, firsts.len() - 1))))
+                          .to_series() if firsts.len() else pl.Series([None] * pending.len(), dtype=pl.Int64))
                 carried = pending.filter(target.is_null() | (target >= cut))
                 if carried.len():
                     cut = min(cut, carried.min())
@@ -225,7 +231,7 @@ class SetAssembler:
     def _assemble(self, window: list[pl.DataFrame]) -> None:
         by_type: dict[str, list[pl.DataFrame]] = {}
         for frame in window:
-            by_type.setdefault(_kind_of(frame.get_column("_yields").item(0)), []).append(frame)
+            by_type.setdefault(_kind_of(_yields_of(frame)), []).append(frame)
         window.clear()
         # Each _concat copies its records: pop them so that the per-chunk frames go as soon as copied.
         events = _concat(by_type.pop("event", []))
@@ -262,6 +268,11 @@ class SetAssembler:
         self._events.append(events)
 
 
+def _yields_of(frame: pl.DataFrame) -> str:
+    """The record type of a prepared record frame (one rule per frame)."""
+    return frame.get_column("_yields").item(0)
+
+
 def _kind_of(yields: str) -> str:
     """How assembly treats a record type: events, attributes of events, or as itself."""
     if yields in EVENT_RECORDS:
@@ -273,7 +284,7 @@ def _last_safepoint_start(window: list[pl.DataFrame], cut: int) -> list[pl.DataF
     """A copy of the last safepoint begin line before `cut` (it names the safepoint ending
     after it). Copying is harmless: begin lines only name, they never become events."""
     begins = [frame.filter(pl.col(ORDER) < cut) for frame in window
-              if frame.get_column("_yields").item(0) == "safepoint_start"]
+              if _yields_of(frame) == "safepoint_start"]
     begins = [frame for frame in begins if frame.height]
     if not begins:
         return []
