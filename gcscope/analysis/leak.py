@@ -55,8 +55,18 @@ from gcscope.model import (
     UPTIME_S,
 )
 
-_VERDICT_COLUMNS = (CATEGORY, CAUSE, DURATION_MS, HEAP_AFTER_BYTES, HEAP_BEFORE_BYTES,
-                    HEAP_COMMITTED_BYTES, KIND, SOURCE_FILE, SOURCE_LINE, UPTIME_S)
+# The verdict's frame: numbers, what each row is as flags, and its row in the event table (the
+# text columns, the file names above all, would be copied by every sort and filter).
+_VERDICT_COLUMNS = (
+    DURATION_MS,
+    HEAP_AFTER_BYTES,
+    HEAP_BEFORE_BYTES,
+    HEAP_COMMITTED_BYTES,
+    UPTIME_S,
+)
+_ROW = "_row"  # the row in the run's event table, for file:line evidence
+_STW_WHOLE = "_stw_whole"  # a stop-the-world whole-heap collection not asked for (_exhaustion)
+_WHOLE = "_whole"  # a whole-heap collection of any kind, concurrent cycles included (_end_fill_pct)
 
 VERDICTS = ("leak", "suspected", "healthy", "insufficient_evidence")
 SHAPES = ("sawtooth", "rising_floor", "hockey_stick", "staircase")
@@ -178,11 +188,13 @@ def _thin_indices(n: int, limit: int) -> np.ndarray:
     return np.unique(np.linspace(0, n - 1, limit).round().astype(int))
 
 
-def _examples(frame: pl.DataFrame, limit: int = EXAMPLE_LINES) -> list[str]:
-    """file:line of up to `limit` points spread over the frame (first and last included)."""
-    if frame.height == 0 or SOURCE_FILE not in frame.columns:
+def _examples(events: pl.DataFrame, frame: pl.DataFrame, limit: int = EXAMPLE_LINES) -> list[str]:
+    """file:line of up to `limit` points spread over `frame` (first and last included), rows of
+    `events` by their `_row`."""
+    if frame.height == 0 or SOURCE_FILE not in events.columns:
         return []
-    picked = frame[_thin_indices(frame.height, limit)]
+    rows = frame[_ROW].gather(_thin_indices(frame.height, limit))
+    picked = events.select(SOURCE_FILE, SOURCE_LINE)[rows]
     out = []
     for file, line in zip(picked[SOURCE_FILE], picked[SOURCE_LINE], strict=True):
         if file is not None:
@@ -223,9 +235,7 @@ def _exhaustion(gcs: pl.DataFrame, heap_max: float, exhausted_pct: float) -> pl.
     fill. Concurrent cycles do not count: allocation during a cycle makes what it found
     meaningless."""
     indexed = gcs.with_row_index("_i")
-    whole = indexed.filter(
-        (pl.col(CATEGORY) == PAUSE) & pl.col(KIND).is_in(list(WHOLE_HEAP_KINDS)) & ~requested_expr()
-    )
+    whole = indexed.filter(pl.col(_STW_WHOLE))
     if whole.height < EXHAUSTION_MIN_COLLECTIONS:
         return None
     whole = whole.with_columns(_fill_pct(whole, heap_max).alias("_fill"))
@@ -249,8 +259,7 @@ def _end_fill_pct(base: pl.DataFrame, heap_max: float, since_s: float) -> float 
 
     Partial collections (G1 mixed, remark, cleanup) do not count: a remark that frees nothing
     is normal."""
-    whole = (pl.col(CATEGORY) == CONCURRENT) | pl.col(KIND).is_in(list(WHOLE_HEAP_KINDS))
-    tail = base.filter(whole.fill_null(False) & (pl.col(_T) >= since_s)).tail(3)
+    tail = base.filter(pl.col(_WHOLE) & (pl.col(_T) >= since_s)).tail(3)
     if tail.height == 0:
         return None
     after = tail[HEAP_AFTER_BYTES].cast(pl.Float64)
@@ -296,14 +305,20 @@ def leak_verdict(
         return _insufficient("the log shows no heap size, so the floor cannot be scaled")
 
     # only the columns the verdict reads: a copy of the whole table would cost its size again
-    used = [c for c in _VERDICT_COLUMNS if c in events.columns]
+    whole_heap = pl.col(KIND).is_in(list(WHOLE_HEAP_KINDS))
     gcs = (
         events.lazy()
-        .select(used)
+        .with_row_index(_ROW)
         .filter(pl.col(UPTIME_S).is_not_null() & pl.col(HEAP_AFTER_BYTES).is_not_null())
-        .with_columns(
+        .select(
+            _ROW,
+            *_VERDICT_COLUMNS,
             (pl.col(UPTIME_S) + pl.col(DURATION_MS).fill_null(0.0) / 1000.0).alias(_T),
             baseline_kinds_expr().fill_null(False).alias("_base"),
+            ((pl.col(CATEGORY) == PAUSE) & whole_heap & ~requested_expr())
+            .fill_null(False)
+            .alias(_STW_WHOLE),
+            ((pl.col(CATEGORY) == CONCURRENT) | whole_heap).fill_null(False).alias(_WHOLE),
         )
         .sort(_T)
         .collect()
@@ -368,7 +383,7 @@ def leak_verdict(
         "warmup_end_s": _finite(warmup_end),
         "heap_max_bytes": int(heap_max),
         "heap_max_basis": heap_max_basis,
-        "lines": _examples(used),
+        "lines": _examples(events, used),
     }
     keep = _thin_indices(t.size, EVIDENCE_MAX_POINTS)
     evidence["points"] = {
@@ -402,7 +417,7 @@ def leak_verdict(
             "heap_after_pct": _finite(level),
             "climb_pct": _finite(climb),
             "collections_after": after_exhaustion,
-            "lines": _examples(ran_dry),
+            "lines": _examples(events, ran_dry),
         }
     else:
         end_fill = _end_fill_pct(base, heap_max, t[0] + 0.75 * (last_gc - t[0]))

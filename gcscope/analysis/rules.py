@@ -316,8 +316,18 @@ def long_pause(ctx: RunContext, params: Mapping[str, Any]) -> list[Hit]:
 def heap_full_of_committed(ctx: RunContext, params: Mapping[str, Any]) -> list[Hit]:
     limit = float(params["used_pct"])
     sustained_s = float(params["sustained_s"])
+    # Only the columns it needs: sorting the whole table would copy every column of a run.
     frame = (
-        _with_end(ctx.events)
+        _with_end(
+            ctx.events.select(
+                SOURCE_FILE,
+                SOURCE_LINE,
+                UPTIME_S,
+                DURATION_MS,
+                HEAP_AFTER_BYTES,
+                HEAP_COMMITTED_BYTES,
+            )
+        )
         .filter(
             pl.col(HEAP_AFTER_BYTES).is_not_null()
             & (pl.col(HEAP_COMMITTED_BYTES) > 0)
@@ -414,7 +424,11 @@ def gc_overhead(ctx: RunContext, params: Mapping[str, Any]) -> list[Hit]:
 @rule("GCS007")
 def metaspace_growth(ctx: RunContext, params: Mapping[str, Any]) -> list[Hit]:
     frame = (
-        _with_end(ctx.events)
+        _with_end(
+            ctx.events.select(
+                SOURCE_FILE, SOURCE_LINE, UPTIME_S, DURATION_MS, METASPACE_AFTER_BYTES
+            )
+        )
         .filter(pl.col(METASPACE_AFTER_BYTES).is_not_null() & pl.col(UPTIME_S).is_not_null())
         .sort(_END)
     )
