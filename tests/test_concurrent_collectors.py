@@ -5,6 +5,8 @@ Every expected value below was read off the log lines quoted beside it.
 
 from __future__ import annotations
 
+import itertools
+
 import polars as pl
 import pytest
 
@@ -207,7 +209,7 @@ def test_generational_shenandoah_promotion_is_the_old_generation_growth_between_
     used = [int(k) * (K if unit == "K" else 1)
             for k, unit in re.findall(r"Old generation used: (\d+)(K|B),", log.read_text())]
     assert len(used) == 43
-    grown = sum(max(0, b - a) for a, b in zip(used, used[1:]))
+    grown = sum(max(0, b - a) for a, b in itertools.pairwise(used))
     run = analyze_logs([log]).runs[0]
     assert run.promoted_bytes == grown
     assert run.promotion_rate_mb_s > 0
