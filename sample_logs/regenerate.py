@@ -90,6 +90,8 @@ def wl(seconds: int, rate: int, mode: str = "steady", *extra: str) -> list[str]:
 
 
 H64 = ["-Xmx64m"]
+# Shenandoah hands empty regions back after ShenandoahUncommitDelay (default 5 min, experimental)
+UNCOMMIT_1S = ["-XX:+UnlockExperimentalVMOptions", "-XX:ShenandoahUncommitDelay=1000"]
 H96 = ["-Xmx96m"]
 LEAK_ARGS = ("--retain-bytes-per-request", "128")
 
@@ -145,6 +147,8 @@ RUNS: list[Run] = [
     Run("jdk17/shenandoah-gcstar.log", "17", H64 + SHEN, wl(8, 200)),
     Run("jdk17/shenandoah-gcstar-degenerated.log", "17", ["-Xmx32m"] + SHEN, wl(4, 0, "steady", "--cache-mb", "20"),
         note="small heap, 20 MB live, unthrottled: degenerated GCs"),
+    Run("jdk17/shenandoah-gcstar-uncommit.log", "17", ["-Xms16m", "-Xmx64m"] + SHEN + UNCOMMIT_1S, wl(4, 50),
+        note="initial heap below max, empty regions uncommitted after 1 s: Concurrent uncommit outside any cycle"),
     Run("jdk17/shenandoah-gcstar-oom.log", "17", H64 + SHEN, wl(60, 50, "oom"), expect_exit=3,
         note="degenerated GCs, upgrade to Full GC, then OutOfMemoryError (caught, exit code 3)"),
     Run("jdk17/epsilon-gcstar-oom.log", "17", ["-Xmx256m", "-XX:-ExitOnOutOfMemoryError"] + EPSILON,
@@ -190,6 +194,8 @@ RUNS: list[Run] = [
     Run("jdk25/g1-gcstar-safepoint.log", "25", H64 + G1, wl(10, 200), xlog="gc*,safepoint"),
     # Shenandoah's last resort and generational Shenandoah's old and global cycles; an Epsilon heap
     # that grows from -Xms to -Xmx before it runs out, System.gc() under Epsilon, -Xlog:gc only
+    Run("jdk25/shenandoah-gcstar-uncommit.log", "25", ["-Xms16m", "-Xmx64m"] + SHEN + UNCOMMIT_1S, wl(4, 50),
+        note="Concurrent uncommit from its own thread (JDK 25 wording)"),
     Run("jdk25/shenandoah-gcstar-oom.log", "25", H64 + SHEN, wl(60, 50, "oom"), expect_exit=3,
         note="degenerated GCs, full GC, then OutOfMemoryError (caught, exit code 3)"),
     Run("jdk25/shenandoah-generational-gcstar-leak.log", "25", H64 + SHEN_GEN, wl(8, 200, "leak", *LEAK_ARGS),
