@@ -186,25 +186,35 @@ def _choose_grammars(head: bytes, grammars: GrammarSet) -> tuple[str, ...]:
 
 
 def _collectors_started(chunk: bytes, grammars: GrammarSet, chosen: tuple[str, ...]) -> tuple[str, ...]:
-    """Collector grammars not yet `chosen` whose start line ("Using Shenandoah") is in `chunk`.
-
-    One scan for the start lines' common text (a restart is rare, so the lines found are few),
-    then the grammars' own `detect` literals on those lines only.
-    """
-    lines = []
-    for marker in (b"] Using ", b"\nUsing "):
-        at = chunk.find(marker)
-        while at >= 0:
-            end = chunk.find(b"\n", at + 1)
-            lines.append(chunk[at:end if end >= 0 else len(chunk)].decode("utf-8", "replace"))
-            at = chunk.find(marker, at + len(marker))
-    if not lines:
+    """Collector grammars not yet `chosen` whose start line ("Using Shenandoah") is in `chunk`:
+    one literal scan for those grammars' start texts, each hit kept only at a message's start
+    (after the decorations' "] " or a line's start)."""
+    scan = _start_line_scan(grammars, chosen)
+    if scan is None:
         return ()
-    text = "\n".join(lines)
-    return tuple(
-        g.name for g in grammars.grammars
-        if g.name not in chosen and g.detect and any(d.startswith("Using ") and d in text for d in g.detect)
-    )
+    pattern, grammar_of = scan
+    found = []
+    for match in pattern.finditer(chunk):
+        at = match.start()
+        if at == 0 or chunk[at - 1] == 0x0A or chunk[at - 2:at] == b"] ":
+            name = grammar_of[match.group()]
+            if name not in found:
+                found.append(name)
+    return tuple(name for name in (g.name for g in grammars.grammars) if name in found)
+
+
+@functools.lru_cache(maxsize=32)
+def _start_line_scan(grammars: GrammarSet, chosen: tuple[str, ...]) -> tuple[re.Pattern, dict[bytes, str]] | None:
+    grammar_of = {
+        d.encode(): g.name for g in grammars.grammars
+        if g.name not in chosen for d in g.detect if d.startswith("Using ")
+    }
+    if not grammar_of:
+        return None
+    # literal text first: the regex engine scans for "Using " at memchr speed (a leading
+    # alternative such as "(?:^|] )" would make it try every position)
+    longest_first = sorted(grammar_of, key=len, reverse=True)
+    return re.compile(b"|".join(re.escape(text) for text in longest_first)), grammar_of
 
 
 _POOL = concurrent.futures.ThreadPoolExecutor(max_workers=2, thread_name_prefix="gcscope-chunk")
