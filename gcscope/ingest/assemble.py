@@ -241,7 +241,7 @@ class SetAssembler:
         groups = _by_columns(by_type.pop("attribute", []))
         attribute_groups = []
         while groups:
-            attribute_groups.append(_concat(groups.pop(0)))
+            attribute_groups.append(_with_next_gc_id(_concat(groups.pop(0)), events))
         cycle_starts = _concat(by_type.pop("cycle_start", []))
         safepoint_starts = _concat(by_type.pop("safepoint_start", []))
         if events is None and init is None:
@@ -529,6 +529,28 @@ def _name_safepoints(events: pl.DataFrame, starts: pl.DataFrame) -> pl.DataFrame
         events.with_row_index("_row").join(named, on="_row", how="left")
         .with_columns(pl.coalesce(model.NAME, "_begin_name").alias(model.NAME))
         .drop("_row", "_begin_name")
+    )
+
+
+def _with_next_gc_id(attributes: pl.DataFrame, events: pl.DataFrame | None) -> pl.DataFrame:
+    """An attribute line printed without a GC id (Serial's and Parallel's "Promotion failed",
+    written while the young pause runs) belongs to the next GC id an event line of its run
+    prints: that pause's summary line comes after it."""
+    missing = model.GC_ID not in attributes.columns
+    if events is None or model.GC_ID not in events.columns or (
+            not missing and attributes.get_column(model.GC_ID).null_count() == 0):
+        return attributes
+    if missing:
+        attributes = attributes.with_columns(pl.lit(None, dtype=pl.Int64).alias(model.GC_ID))
+    anchors = events.filter(pl.col(model.GC_ID).is_not_null()).select(
+        model.RUN_ID, pl.col(ORDER).alias("_at"), pl.col(model.GC_ID).alias("_next_gc")
+    ).sort("_at")
+    return (
+        attributes.sort(ORDER)
+        .join_asof(anchors, left_on=ORDER, right_on="_at", by=model.RUN_ID, strategy="forward",
+                   check_sortedness=False)
+        .with_columns(pl.coalesce(model.GC_ID, "_next_gc").alias(model.GC_ID))
+        .drop("_at", "_next_gc")
     )
 
 
