@@ -162,6 +162,8 @@ RUNS: list[Run] = [
         note="Epsilon never frees: the heap runs out; ExitOnOutOfMemoryError is on by default with Epsilon"),
     Run("jdk17/g1-gcstar-safepoint.log", "17", H64 + G1, wl(10, 200), xlog="gc*,safepoint"),
     Run("jdk17/zgc-gcstar-safepoint.log", "17", H64 + ZGC, wl(10, 200), xlog="gc*,safepoint"),
+    Run("jdk17/g1-gcstar-periodic.log", "17", H64 + G1 + ["-XX:G1PeriodicGCInterval=500"], wl(3, 5),
+        note="G1 periodic collections (an idle heap collected every 500 ms)"),
     # debug-level selections people add to gc*: ergonomics decisions, G1's service tasks, heap printouts
     Run("jdk17/g1-gcstar-ergo-task-debug.log", "17", FIXED64 + G1, wl(1, 0, "leak", *FAST_LEAK),
         xlog="gc*,gc+ergo*=debug,gc+task=debug", expect_exit=3,
