@@ -167,6 +167,8 @@ RUNS: list[Run] = [
     # debug-level selections people add to gc*: ergonomics decisions, G1's service tasks, heap printouts
     Run("jdk17/g1-gcstar-all-debug.log", "17", H64 + G1, wl(2, 100, "leak", *FAST_LEAK), xlog="gc*=debug",
         note="every gc tag set at debug level: marking statistics, allocation statistics, region activation"),
+    Run("jdk17/shenandoah-gcstar-all-debug.log", "17", H64 + SHEN, wl(1, 20), xlog="gc*=debug",
+        note="every gc tag set at debug level: free-set allocation, nmethod registration"),
     Run("jdk17/serial-gcstar-all-debug.log", "17", H64 + SERIAL, wl(1, 30), xlog="gc*=debug",
         note="every gc tag set at debug level (accumulated GC times at exit)"),
     Run("jdk17/g1-gcstar-ergo-task-debug.log", "17", FIXED64 + G1, wl(1, 0, "leak", *FAST_LEAK),
@@ -248,6 +250,8 @@ RUNS: list[Run] = [
         note="maximal full compaction, G1 Service Thread tasks (debug level); ends in OutOfMemoryError (exit code 3)"),
     Run("jdk25/zgc-gcstar-all-debug.log", "25", H64 + ZGC, wl(1, 30), xlog="gc*=debug",
         note="every gc tag set at debug level: relocation sets, TLAB usage, remembered-set forwarding"),
+    Run("jdk25/shenandoah-gcstar-all-debug.log", "25", H64 + SHEN, wl(1, 10), xlog="gc*=debug",
+        note="every gc tag set at debug level: free set, region affiliation, collection set rows"),
     Run("jdk25/g1-gcstar-all-debug.log", "25", H64 + G1, wl(2, 100, "leak", *FAST_LEAK), xlog="gc*=debug",
         note="every gc tag set at debug level: card set coarsening, JNI critical GC waits"),
     Run("jdk25/zgc-gcstar-heap-debug.log", "25", FIXED64 + ZGC, wl(2, 300, "leak"),
