@@ -250,6 +250,8 @@ RUNS: list[Run] = [
         note="maximal full compaction, G1 Service Thread tasks (debug level); ends in OutOfMemoryError (exit code 3)"),
     Run("jdk25/zgc-gcstar-all-debug.log", "25", H64 + ZGC, wl(1, 30), xlog="gc*=debug",
         note="every gc tag set at debug level: relocation sets, TLAB usage, remembered-set forwarding"),
+    Run("jdk25/shenandoah-generational-gcstar-all-debug.log", "25", H64 + SHEN_GEN, wl(1, 20, "sysgc"),
+        xlog="gc*=debug", note="generational mode at debug level: control thread, regulator, PLAB remnants"),
     Run("jdk25/shenandoah-gcstar-all-debug.log", "25", H64 + SHEN, wl(1, 10), xlog="gc*=debug",
         note="every gc tag set at debug level: free set, region affiliation, collection set rows"),
     Run("jdk25/g1-gcstar-all-debug.log", "25", H64 + G1, wl(2, 100, "leak", *FAST_LEAK), xlog="gc*=debug",
