@@ -87,7 +87,9 @@ class ReferenceParser:
         if rule.name not in self._elements:
             tokens = self.grammars.by_name(rule.grammar).tokens
             body = _element(rule.rule.match, tokens)
-            self._elements[rule.name] = (body + pp.StringEnd()).leave_whitespace()
+            # parse_with_tabs: pyparsing expands tabs before parsing by default; the engine sees
+            # a line's tabs as they are (Parallel's "GC(4) \t[ noop task ...")
+            self._elements[rule.name] = (body + pp.StringEnd()).leave_whitespace().parse_with_tabs()
         return self._elements[rule.name]
 
     def explain(self, message: str, rules: tuple[CompiledRule, ...] | None = None,
