@@ -162,6 +162,8 @@ RUNS: list[Run] = [
         note="Epsilon never frees: the heap runs out; ExitOnOutOfMemoryError is on by default with Epsilon"),
     Run("jdk17/g1-gcstar-safepoint.log", "17", H64 + G1, wl(10, 200), xlog="gc*,safepoint"),
     Run("jdk17/zgc-gcstar-safepoint.log", "17", H64 + ZGC, wl(10, 200), xlog="gc*,safepoint"),
+    Run("jdk17/g1-gcstar-safepoint-all.log", "17", H64 + G1, wl(3, 100), xlog="gc*,safepoint*=debug",
+        note="every safepoint tag set: cleanup tasks, the per-operation statistics table and its summary at exit"),
     Run("jdk17/g1-gcstar-periodic.log", "17", H64 + G1 + ["-XX:G1PeriodicGCInterval=500"], wl(3, 5),
         note="G1 periodic collections (an idle heap collected every 500 ms)"),
     # debug-level selections people add to gc*: ergonomics decisions, G1's service tasks, heap printouts
@@ -260,6 +262,8 @@ RUNS: list[Run] = [
         xlog="gc*=debug", note="generational mode at debug level: control thread, regulator, PLAB remnants"),
     Run("jdk25/shenandoah-gcstar-all-debug.log", "25", H64 + SHEN, wl(1, 10), xlog="gc*=debug",
         note="every gc tag set at debug level: free set, region affiliation, collection set rows"),
+    Run("jdk25/g1-gcstar-safepoint-all.log", "25", H64 + G1, wl(3, 100), xlog="gc*,safepoint*=debug",
+        note="every safepoint tag set (the statistics table without a cleanup column)"),
     Run("jdk25/g1-gcstar-all-debug.log", "25", H64 + G1, wl(2, 100, "leak", *FAST_LEAK), xlog="gc*=debug",
         note="every gc tag set at debug level: card set coarsening, JNI critical GC waits"),
     Run("jdk25/zgc-gcstar-heap-debug.log", "25", FIXED64 + ZGC, wl(2, 300, "leak"),

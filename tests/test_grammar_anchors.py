@@ -14,6 +14,7 @@ UNANCHORED = {
     "gc_statement": "any 'GC(n) <statement>' of common shape: no literal beyond the GC id",
     "other_subsystem": "recognised by its tag set alone",
     "task_stats_row_jdk11": "the rows of G1's JDK 9-11 per-worker task table: numbers only",
+    "safepoint_statistics": "-Xlog:safepoint*'s summary rows at exit: an operation's name and a count",
     "shenandoah_statistics_row": "the exit statistics table's rows: a name and numbers",
     "shenandoah_age_census": "age census rows and their rule of dashes",
     "shenandoah_blank": "the blank rows between Shenandoah's exit tables",
@@ -33,5 +34,5 @@ def test_the_unanchored_rules_come_last_in_common():
     """common's generic rules run after every collector rule and every other common rule, so no
     extracting rule of common pays for them."""
     common = [rule for rule in load_grammars().rules if rule.grammar == "common"]
-    tail = [rule.name for rule in common[-3:]]
-    assert tail == ["task_stats_row_jdk11", "gc_statement", "other_subsystem"]
+    tail = [rule.name for rule in common[-4:]]
+    assert tail == ["safepoint_statistics", "task_stats_row_jdk11", "gc_statement", "other_subsystem"]
