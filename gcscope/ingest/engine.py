@@ -149,13 +149,13 @@ def _recognise_groups(plan: Plan, rules: tuple[CompiledRule, ...]) -> tuple[str,
     groups: list[list[str]] = []
     size = 0
     for rule in ordered:
-        branch = _bare(plan, rule)[1:]
-        if not groups or size + len(branch) > RECOGNISE_GROUP_CHARS:
+        branch = f"(?:{_bare(plan, rule)[1:]})"
+        if not groups or size + len(branch) + 1 > RECOGNISE_GROUP_CHARS:
             groups.append([])
-            size = 0
+            size = len("^(?:)")
         groups[-1].append(branch)
-        size += len(branch)
-    return tuple("^(?:" + "|".join(f"(?:{b})" for b in group) + ")" for group in groups)
+        size += len(branch) + 1  # and its "|"
+    return tuple("^(?:" + "|".join(group) + ")" for group in groups)
 
 
 def _earlier(plan: Plan, rule: CompiledRule, earlier: tuple[CompiledRule, ...]) -> tuple[tuple[str, ...], str | None, str | None]:
