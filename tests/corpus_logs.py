@@ -154,11 +154,12 @@ def zgc_pauses(*, minor: bool) -> Callable[..., int | tuple[int, int]]:
     - a minor collection can start (and print its start line) during another collection's pause.
       A pause of another GC id whose line falls between a minor collection's start line and that
       collection's own first pause may have begun before it (major) or after it (minor);
-    - a minor collection can end (and print its end line) during another collection's pause. A
-      pause of another GC id whose line follows a minor collection's end line and whose start
-      (line time less its duration) is within the millisecond resolution of that end may have
-      begun before it (minor) or after it (major). A live JDK 25 run showed one such pause among
-      3,348: the JVM counted it minor.
+    - a minor collection can end (and print its end line) during another collection's pause. The
+      first pause line after a minor collection's end line, when it is an old generation's Pause
+      Mark End of a collection begun before that end and its start (line time less its duration)
+      is within the millisecond resolution of that end, may have begun before it (minor) or
+      after it (major). A live JDK 25 run showed one such pause among 3,348: the JVM counted it
+      minor.
     Such pauses make the count a range, (certain, certain + undecided); with none it is exact.
     The start lines come from the log (`collection_starts`); without it, a minor collection's
     first pause stands for its start.
