@@ -108,19 +108,21 @@ OLD_RECLAIMING_KINDS = ("full", "mixed", "remark", "cleanup", "degenerated")
 def _event_schema() -> dict[str, pl.DataType]:
     import polars as pl
 
+    # The text columns hold a handful of distinct values over millions of events: categorical,
+    # they cost 4 bytes a row (as strings ~25: 250 MB of a 2 GB log's 2.1 million events).
     return {
         RUN_ID: pl.UInt32(),
-        SOURCE_FILE: pl.String(),
+        SOURCE_FILE: pl.Categorical(),
         SOURCE_LINE: pl.UInt32(),
         GC_ID: pl.Int64(),
         UPTIME_S: pl.Float64(),
         TIME: pl.Datetime("ms", "UTC"),
-        CATEGORY: pl.String(),
-        KIND: pl.String(),
-        NAME: pl.String(),
-        CAUSE: pl.String(),
+        CATEGORY: pl.Categorical(),
+        KIND: pl.Categorical(),
+        NAME: pl.Categorical(),
+        CAUSE: pl.Categorical(),
         DURATION_MS: pl.Float64(),
-        FAILURE: pl.String(),
+        FAILURE: pl.Categorical(),
         TIME_TO_SAFEPOINT_MS: pl.Float64(),
         HEAP_BEFORE_BYTES: pl.Int64(),
         HEAP_AFTER_BYTES: pl.Int64(),

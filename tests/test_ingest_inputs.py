@@ -152,4 +152,4 @@ def test_current_file_belongs_to_its_rotated_set_ordered_by_uptime(tmp_path):
         assert [names[Path(f).name] for f in direct.runs[0]["files"]] == order
         assert result.events.get_column(model.UPTIME_S).is_sorted()
         assert result.events.drop(model.SOURCE_FILE).equals(direct.events.drop(model.SOURCE_FILE))
-        assert result.events.filter(pl.col(model.SOURCE_FILE).str.ends_with("gc.log.current")).height
+        assert result.events.filter(pl.col(model.SOURCE_FILE).cast(pl.String).str.ends_with("gc.log.current")).height

@@ -212,7 +212,7 @@ def _troughs(frame: pl.DataFrame, bins: int) -> pl.DataFrame:
 
 def requested_expr() -> pl.Expr:
     """Rows whose cause is a request (REQUESTED_CAUSES), not the heap's state."""
-    cause = pl.col(CAUSE).fill_null("").str.to_lowercase()
+    cause = pl.col(CAUSE).cast(pl.String).fill_null("").str.to_lowercase()
     return pl.any_horizontal([cause.str.contains(c, literal=True) for c in REQUESTED_CAUSES])
 
 

@@ -21,6 +21,7 @@ from __future__ import annotations
 import math
 from typing import Any
 
+import numpy as np
 import polars as pl
 
 from gcscope.analysis import concurrent
@@ -180,19 +181,21 @@ def _paused_before(intervals: pl.DataFrame, points: pl.Series) -> pl.Series:
     """For each point x (`points` sorted ascending), the pause seconds in (-inf, x].
 
     `intervals`: disjoint and sorted, with `_d` (duration) and `_b` (pause seconds before the
-    interval): a prefix sum joined "as of" each point, no loop."""
+    interval): the prefix sum of the last interval starting at or before x, plus the part of
+    that interval before x. numpy, in place: a polars as-of join would hold a five-column
+    copy of the intervals per point (250 MB for a 2 GB log's 2 million pauses)."""
     if points.len() == 0 or intervals.height == 0:
         return pl.zeros(points.len(), dtype=pl.Float64, eager=True)
-    return (
-        pl.DataFrame({"_x": points.set_sorted()})
-        .join_asof(intervals, left_on="_x", right_on=_START, strategy="backward")
-        .select(
-            (
-                pl.col("_b") + pl.min_horizontal(pl.col("_x") - pl.col(_START), pl.col("_d"))
-            ).fill_null(0.0)
-        )
-        .to_series()
-    )
+    x = points.to_numpy()
+    starts = intervals.get_column(_START).to_numpy()
+    at = np.searchsorted(starts, x, side="right") - 1  # the interval starting at or before x
+    before_first = at < 0
+    at[before_first] = 0
+    paused = x - starts[at]
+    np.minimum(paused, intervals.get_column("_d").to_numpy()[at], out=paused)
+    paused += intervals.get_column("_b").to_numpy()[at]
+    paused[before_first] = 0.0
+    return pl.Series(paused)
 
 
 def throughput(

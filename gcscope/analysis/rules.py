@@ -133,7 +133,7 @@ def matching(events: pl.DataFrame, match: Mapping[str, Iterable[str]]) -> pl.Dat
         if column in (CATEGORY, KIND):
             conditions.append(pl.col(column).is_in(values))
         else:
-            text = pl.col(column).str.to_lowercase()
+            text = pl.col(column).cast(pl.String).str.to_lowercase()
             conditions.append(
                 pl.any_horizontal([text.str.contains(v.lower(), literal=True) for v in values])
             )

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import dataclasses
 
+import numpy as np
 import polars as pl
 
 from gcscope import model
@@ -108,19 +109,21 @@ class SetAssembler:
                            rechunk=False)
         self._events = []
         events = _regions_to_bytes(events, runs)
-        events = events.with_columns(
-            pl.col(FILE_IDX).replace_strict(dict(enumerate(self.files)), return_dtype=pl.String)
-            .alias(model.SOURCE_FILE)
-        )
         # Timeline order: by start time (a cycle that ended late started early), then line order.
         order = [model.RUN_ID, model.UPTIME_S, ORDER] if model.UPTIME_S in events.columns else [ORDER]
         index = _timeline_index(events, order)
-        if index is not None:
-            # one column at a time (and no other reference to the table): sorting it whole would
-            # hold it twice
-            for name in events.columns:
-                events = events.with_columns(events.get_column(name).gather(index))
-        return model.conform_events(events), runs
+        file_names = pl.Series(model.SOURCE_FILE, self.files, dtype=model.EVENT_SCHEMA[model.SOURCE_FILE])
+        columns = [*events.get_columns(), file_names.gather(events.get_column(FILE_IDX))]
+        # The table is one chunk per window: adding or sorting columns on it would first copy it
+        # whole into one chunk (twice the table at once). Column by column instead, each source
+        # column let go as soon as it is copied.
+        del events
+        ordered = []
+        while columns:
+            column = columns.pop(0)
+            ordered.append(column.gather(index) if index is not None else column.rechunk())
+            del column
+        return model.conform_events(pl.DataFrame(ordered)), runs
 
     def _prepare(self, frame: pl.DataFrame) -> pl.DataFrame:
         rule = frame.get_column(RULE).item(0)
@@ -265,7 +268,16 @@ class SetAssembler:
         run_ids = events.get_column(model.RUN_ID).unique().to_list()
         if all(self._runs[run_id].get("region_size_bytes") for run_id in run_ids):
             events = _regions_to_bytes(events, [self._runs[run_id] for run_id in run_ids])
-        self._events.append(events)
+        self._events.append(_categorical_text(events))
+
+
+def _categorical_text(events: pl.DataFrame) -> pl.DataFrame:
+    """The window's text columns in the event table's categorical types now, not at the end:
+    strings would hold ~6× the memory until then."""
+    return events.with_columns(
+        pl.col(name).cast(dtype) for name, dtype in model.EVENT_SCHEMA.items()
+        if dtype == pl.Categorical and name in events.columns and events.schema[name] == pl.String
+    )
 
 
 def _yields_of(frame: pl.DataFrame) -> str:
@@ -292,9 +304,16 @@ def _last_safepoint_start(window: list[pl.DataFrame], cut: int) -> list[pl.DataF
 
 
 def _timeline_index(events: pl.DataFrame, order: list[str]) -> pl.Series | None:
-    """Row positions of `events` sorted by `order`, or None when they are in order already."""
-    index = events.select(order).with_row_index("_row").sort(order, nulls_last=True).get_column("_row")
-    return None if index.is_sorted() else index  # a permutation in order is the identity
+    """Row positions of `events` sorted by `order` (nulls last), or None when they are in order
+    already. numpy's lexsort: a many-key sort in polars encodes every row first, ~100 bytes
+    a row (200 MB for a 2 GB log's events); lexsort holds the keys and the index."""
+    # last key first; a null (NaN) uptime sorts after every number, as nulls_last
+    keys = [events.get_column(name).to_numpy() for name in reversed(order)]
+    index = np.lexsort(keys)
+    del keys
+    if index.size < 2 or bool((index[1:] > index[:-1]).all()):
+        return None  # a permutation in order is the identity
+    return pl.Series("_row", index)
 
 
 def _by_columns(frames: list[pl.DataFrame]) -> list[list[pl.DataFrame]]:
