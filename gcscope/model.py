@@ -33,6 +33,10 @@ DURATION_MS = "duration_ms"  # stop-the-world duration for pauses, wall time for
 FAILURE = "failure"  # what went wrong, as logged: "To-space exhausted", "Evacuation Failure: ..."
 TIME_TO_SAFEPOINT_MS = "time_to_safepoint_ms"  # safepoints: time until all threads stopped
 
+# What every event keeps whichever measurement columns a reader asks for (`wanted`).
+EVENT_CORE_COLUMNS = (RUN_ID, SOURCE_FILE, SOURCE_LINE, GC_ID, UPTIME_S, TIME,
+                      CATEGORY, KIND, NAME, CAUSE, DURATION_MS, FAILURE)
+
 # --- heap as a whole ------------------------------------------------------------------------
 HEAP_BEFORE_BYTES = "heap_before_bytes"
 HEAP_AFTER_BYTES = "heap_after_bytes"

@@ -24,13 +24,13 @@ METRIC_OPTIONS = ("window_s", "saturation_threshold_pct", "series_buckets")
 
 # The event columns that the metrics, rules, leak verdict and reports read. Ingestion skips the
 # grammar rules that yield only other columns (per-GC CPU time, eden occupancy): ~10 % of the
-# read. `--events` and `gcscope.read_log` still get every column.
+# read, and leaves the other columns null (survivor occupancy, read for G1's region size only).
+# `--events` and `gcscope.read_log` still get every column.
 ANALYSIS_COLUMNS = frozenset({
     "heap_before_bytes", "heap_after_bytes", "heap_committed_bytes",
     "young_before_bytes", "young_after_bytes", "young_capacity_bytes",
     "old_before_bytes", "old_after_bytes", "old_capacity_bytes",
     "humongous_before_bytes", "humongous_after_bytes",
-    "survivor_before_bytes", "survivor_after_bytes",  # G1 region-size inference needs them
     "metaspace_before_bytes", "metaspace_after_bytes", "metaspace_committed_bytes",
     "failure", "time_to_safepoint_ms",
 })

@@ -358,7 +358,7 @@ def read_events(paths: Iterable[str] | str, *, max_unknown: int = 20,
     file_context: dict[str, tuple[tuple[str, ...], Decorations]] = {}
     for set_key, members in sets.items():
         members = _order_set(members)
-        assembler = SetAssembler(grammars, set_key, len(runs), [m.name for m in members])
+        assembler = SetAssembler(grammars, set_key, len(runs), [m.name for m in members], wanted_set)
         last: _FileResult | None = None
         for index, source in enumerate(members):
             chunks_before = assembler.chunks

@@ -20,7 +20,7 @@ import polars as pl
 from gcscope import model
 from gcscope.grammar.compile import GrammarSet
 from gcscope.grammar.dsl import RECORD_TYPES
-from gcscope.ingest.engine import LINE_NO, RULE
+from gcscope.ingest.engine import LINE_NO, REGION_INFERENCE_FIELDS, RULE
 
 EVENT_RECORDS = {
     "pause": model.PAUSE,
@@ -44,12 +44,13 @@ OPEN_CYCLE_FLUSHES = 2  # a cycle begun and not ended for this many windows is t
 
 
 def assemble(frames: list[pl.DataFrame], grammars: GrammarSet, set_name: str,
-             first_run_id: int, files: list[str]) -> tuple[pl.DataFrame, list[dict]]:
+             first_run_id: int, files: list[str],
+             wanted: frozenset[str] | None = None) -> tuple[pl.DataFrame, list[dict]]:
     """Turn one rotated set's records (files already in time order) into events and runs, all
     at once. `frames`: one frame per (file, rule) with RULE, LINE_NO, FILE_IDX, uptime_s/time and
     fields, in the order they were read; the list is emptied. `files`: the set's file names in
-    order (FILE_IDX indexes it)."""
-    assembler = SetAssembler(grammars, set_name, first_run_id, files)
+    order (FILE_IDX indexes it). `wanted`: as SetAssembler's."""
+    assembler = SetAssembler(grammars, set_name, first_run_id, files, wanted)
     assembler.add(frames, flush=False)
     frames.clear()
     return assembler.finish()
@@ -64,10 +65,18 @@ class SetAssembler:
     and everything after the first of them, are carried into the next window, so that a GC's
     lines always meet in one window. Memory holds a few chunks' records and the events, never
     every record of the log.
+
+    `wanted`: the measurement columns the caller reads (None: all). The others are left out of
+    the events (null in the table) even when a rule that was run for a wanted column yields
+    them too: G1's survivor line is read to infer the region size, and its three columns
+    would be 50 MB of a 2 GB log's events that no analysis reads.
     """
 
-    def __init__(self, grammars: GrammarSet, set_name: str, first_run_id: int, files: list[str]):
+    def __init__(self, grammars: GrammarSet, set_name: str, first_run_id: int, files: list[str],
+                 wanted: frozenset[str] | None = None):
         self.grammars = grammars
+        self._unwanted = (frozenset() if wanted is None
+                          else frozenset(model.EVENT_SCHEMA) - wanted - set(model.EVENT_CORE_COLUMNS))
         self.set_name = set_name
         self.first_run_id = first_run_id
         self.files = files
@@ -108,7 +117,7 @@ class SetAssembler:
         events = pl.concat(self._events, how="vertical_relaxed" if same_columns else "diagonal_relaxed",
                            rechunk=False)
         self._events = []
-        events = _regions_to_bytes(events, runs)
+        events = self._without_unwanted(_regions_to_bytes(events, runs))
         # Timeline order: by start time (a cycle that ended late started early), then line order.
         order = [model.RUN_ID, model.UPTIME_S, ORDER] if model.UPTIME_S in events.columns else [ORDER]
         index = _timeline_index(events, order)
@@ -268,7 +277,10 @@ class SetAssembler:
         run_ids = events.get_column(model.RUN_ID).unique().to_list()
         if all(self._runs[run_id].get("region_size_bytes") for run_id in run_ids):
             events = _regions_to_bytes(events, [self._runs[run_id] for run_id in run_ids])
-        self._events.append(_categorical_text(events))
+        self._events.append(_categorical_text(self._without_unwanted(events)))
+
+    def _without_unwanted(self, events: pl.DataFrame) -> pl.DataFrame:
+        return events.drop(self._unwanted, strict=False)
 
 
 def _categorical_text(events: pl.DataFrame) -> pl.DataFrame:
@@ -726,7 +738,7 @@ def _infer_region_size(events: pl.DataFrame) -> int | None:
     Heap used after a young GC ≈ (survivor + old + humongous regions) × region size; the
     power of two (1-512 MB) closest to the median ratio is the region size.
     """
-    parts = [c for c in ("survivor_after_regions", "old_after_regions", "humongous_after_regions") if c in events.columns]
+    parts = [c for c in REGION_INFERENCE_FIELDS if c in events.columns]
     if not parts or model.HEAP_AFTER_BYTES not in events.columns:
         return None
     ratio = events.select(

@@ -191,13 +191,21 @@ _ALWAYS = frozenset({"pause", "concurrent", "stall", "safepoint", "heap_sample",
                      "safepoint_start"})
 
 
+# Fields ingestion itself reads whatever is wanted: G1's region size, when the log lacks it, is
+# inferred from the regions occupied after GC (assemble._infer_region_size).
+REGION_INFERENCE_FIELDS = ("survivor_after_regions", "old_after_regions", "humongous_after_regions")
+
+
 def _is_wanted(rule: CompiledRule, wanted: frozenset[str] | None) -> bool:
     """`wanted`: model columns the caller needs (None: all). Attribute rules run only when
-    one of their columns is wanted; regions count as the bytes columns they become."""
+    one of their columns is wanted, or a field that region inference reads; regions count as
+    the bytes columns they become."""
     if wanted is None or rule.yields in _ALWAYS:
         return True
-    names = {name.replace("_regions", "_bytes") for name, _ in rule.fields}
-    return bool(names & wanted)
+    fields = {name for name, _ in rule.fields}
+    if fields & set(REGION_INFERENCE_FIELDS):
+        return True
+    return bool({name.replace("_regions", "_bytes") for name in fields} & wanted)
 
 
 def lines_of(chunk: bytes) -> pl.DataFrame:

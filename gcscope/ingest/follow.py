@@ -398,7 +398,7 @@ class IncrementalIngest:
 
         events, runs = model.empty_events(), []
         if frames:
-            events, runs = assemble(frames, self.grammars, self.set_name, 0, names)
+            events, runs = assemble(frames, self.grammars, self.set_name, 0, names, self.wanted)
         last = next((f for f in reversed(self.files) if f.plan is not None), None)
         if runs and last is not None:
             end = _last_uptime(last.tail, last.decorations)
