@@ -14,12 +14,55 @@ import sys
 
 from gcscope.errors import ExitStatus, GcscopeError
 
-# polars configures its allocator (jemalloc) to free pages lazily (MADV_FREE, "muzzy" for a
-# second, polars 2.1's "muzzy_decay_ms:1000"): such pages still count in the RSS, and a big log's
-# transient copies come faster than they decay. Handed back at once, the peak is the working set
-# (2 GB log: 2,174 -> 1,099 MB, same speed, same JSON). Read when polars is first imported, so it
-# is set before any command runs; a user's own setting is kept (polars appends it to its own).
-os.environ.setdefault("_RJEM_MALLOC_CONF", "muzzy_decay_ms:0")
+# polars' allocator (jemalloc) keeps freed pages for reuse: "dirty" for 10 s, then "muzzy"
+# (MADV_FREE) for a second more (polars 2.1's "muzzy_decay_ms:1000"). Both still count in the
+# RSS, and a big log's transient copies come faster than they decay. Set before polars is first
+# imported (each command imports it inside `run`); a user's own setting is kept (polars appends
+# it to its own). Measured on the 75 MB benchmark log and its 2 GB repetition (bench/README.md):
+# - muzzy pages handed back at once: the same speed (2 GB: 2,174 -> 1,099 MB);
+# - one arena instead of one per core: freed pages are reused by whichever thread allocates
+#   next (75 MB: 319 -> 288 MB; 2 GB: 839 -> 797 MB), no slower with polars' threads;
+# - dirty pages handed back at once as well: the peak is the working set (2 GB: 797 -> 635
+#   MB), ~25 % slower (madvise and page faults on every large free and reuse): only for
+#   inputs of BOUNDED_MEMORY_INPUT_BYTES and more, where memory is what runs out.
+_USER_MALLOC_CONF = os.environ.get("_RJEM_MALLOC_CONF")
+_MALLOC_CONF = "narenas:1,muzzy_decay_ms:0"
+_MALLOC_CONF_BOUNDED = _MALLOC_CONF + ",dirty_decay_ms:0"
+BOUNDED_MEMORY_INPUT_BYTES = 256 * 2**20
+if _USER_MALLOC_CONF is None:
+    os.environ["_RJEM_MALLOC_CONF"] = _MALLOC_CONF
+
+
+def _input_bytes(paths: list[str]) -> int:
+    """Bytes on disk of the log files named (directories: the files in them; '-' and missing
+    paths: 0). Compressed files count as stored: their logs are bigger still."""
+    total = 0
+    for path in paths:
+        if os.path.isdir(path):
+            for folder, _, names in os.walk(path):
+                total += sum(_size(os.path.join(folder, name)) for name in names)
+        elif path != "-":
+            total += _size(path)
+    return total
+
+
+def _size(path: str) -> int:
+    try:
+        return os.stat(path).st_size
+    except OSError:
+        return 0  # reading it will say why
+
+
+def _choose_allocator(args: argparse.Namespace) -> None:
+    """Hand freed memory back at once when the inputs are big (see above). Must run before
+    polars is imported: jemalloc reads its setting once, on its first allocation."""
+    if _USER_MALLOC_CONF is not None or "polars" in sys.modules:
+        return
+    paths = [*(getattr(args, "logs", None) or []), *(p for p in (getattr(args, "base", None),
+                                                                   getattr(args, "candidate", None)) if p)]
+    if paths and _input_bytes(paths) >= BOUNDED_MEMORY_INPUT_BYTES:
+        os.environ["_RJEM_MALLOC_CONF"] = _MALLOC_CONF_BOUNDED
+
 
 # Order here is the order in `gcscope --help`.
 COMMANDS = (
@@ -57,6 +100,7 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: list[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
+    _choose_allocator(args)
     if not getattr(args, "run", None):
         parser.print_help()
         return ExitStatus.USAGE

@@ -244,6 +244,28 @@ def test_g1_regions_become_bytes_with_the_region_size():
     assert (used_after.to_series() <= young.get_column(model.HEAP_AFTER_BYTES) + region).all()
 
 
+def test_wanted_columns_bound_the_events_and_keep_region_inference(tmp_path: Path):
+    from gcscope.analysis import ANALYSIS_COLUMNS
+
+    # without its start-up lines (a rotated file): G1's region size must be inferred, from the
+    # survivor, old and humongous regions after GC, although survivor occupancy is not wanted
+    lines = G1_GCSTAR.read_text().splitlines(keepends=True)
+    first_pause = next(i for i, line in enumerate(lines) if "Pause Young" in line)
+    rotated = tmp_path / "gc.log.3"
+    rotated.write_text("".join(lines[first_pause + 1:]))
+    for path in (G1_GCSTAR, rotated):
+        every = read_events([path])
+        narrow = read_events([path], wanted=ANALYSIS_COLUMNS)
+        assert narrow.runs[0]["region_size_bytes"] == every.runs[0]["region_size_bytes"] == 1024 * 1024
+        assert bool(narrow.runs[0]["region_size_inferred"]) == bool(every.runs[0]["region_size_inferred"]) == (path == rotated)
+        assert list(narrow.events.schema.items()) == list(model.EVENT_SCHEMA.items())
+        for column in ("survivor_after_bytes", "survivor_capacity_bytes", model.USER_S, "eden_after_bytes"):
+            assert every.events.get_column(column).null_count() < every.events.height, column
+            assert narrow.events.get_column(column).null_count() == narrow.events.height, column
+        kept = sorted({*model.EVENT_CORE_COLUMNS, *ANALYSIS_COLUMNS})
+        assert narrow.events.select(kept).equals(every.events.select(kept))
+
+
 def test_stdin_is_read_with_a_dash():
     completed = subprocess.run(
         [sys.executable, "-m", "gcscope.cli", "analyze", "-", "--json"], check=False,

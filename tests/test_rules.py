@@ -197,6 +197,14 @@ def test_gcs005_on_a_real_heap_that_ran_out():
     found = findings(SERIAL_OOM, "GCS005.sustained_s=5")["GCS005"]
     assert found["evidence"]["values"]["duration_s"] >= 5
     assert found["evidence"]["values"]["max_pct"] > 85
+    # the example lines are the streak's collections: pause lines at or after its start
+    lines = SERIAL_OOM.read_text().splitlines()
+    assert found["evidence"]["lines"]
+    for example in found["evidence"]["lines"]:
+        file, number = example.rsplit(":", 1)
+        match = PAUSE_LINE.match(lines[int(number) - 1])
+        assert file == str(SERIAL_OOM) and match, example
+        assert float(match.group(1)) >= found["evidence"]["start_uptime_s"]
     assert "GCS005" not in findings(SERIAL_OOM)  # not 5 minutes long
 
 

@@ -150,13 +150,14 @@ def pause_stats(events: pl.DataFrame) -> dict[str, Any]:
 # --- time in pauses, throughput --------------------------------------------------------------
 
 
-def pause_intervals(events: pl.DataFrame) -> pl.DataFrame:
+def pause_intervals(events: pl.DataFrame) -> tuple[np.ndarray, np.ndarray]:
     """Disjoint [start, end] seconds covered by pauses, sorted, their union exactly the union
-    of the pauses (overlapping pauses merged, so no time counts twice).
+    of the pauses (overlapping pauses merged, so no time counts twice): (starts, ends).
 
-    Columns `_start_s`, `_end_s`. Vectorised merge: with `reach` the latest end seen so far,
-    pause i keeps only [max(start_i, reach_{i-1}), reach_i], which is empty when an earlier
-    pause already covered it.
+    Vectorised merge: with `reach` the latest end seen so far, pause i keeps only
+    [max(start_i, reach_{i-1}), reach_i], which is empty when an earlier pause already covered
+    it. numpy arrays, changed in place: a 2 GB log has two million pauses, and each polars
+    step of this would hold another copy of them.
     """
     spans = (
         pauses_lazy(events, UPTIME_S, DURATION_MS)
@@ -164,38 +165,32 @@ def pause_intervals(events: pl.DataFrame) -> pl.DataFrame:
         .select(pl.col(UPTIME_S).alias(_START), _end_expr().alias(_END))
         .collect()
     )
-    return (
-        _sorted(spans, _START)
-        .lazy()
-        .with_columns(pl.col(_END).cum_max().alias("_reach"))
-        .select(
-            pl.max_horizontal(_START, pl.col("_reach").shift(1)).alias(_START),
-            pl.col("_reach").alias(_END),
-        )
-        .filter(pl.col(_END) > pl.col(_START))
-        .collect()
-    )
+    spans = _sorted(spans, _START)
+    starts = spans.get_column(_START).to_numpy(writable=True)
+    reach = np.maximum.accumulate(spans.get_column(_END).to_numpy())
+    del spans
+    np.maximum(starts[1:], reach[:-1], out=starts[1:])
+    keep = reach > starts
+    return starts[keep], reach[keep]
 
 
-def _paused_before(intervals: pl.DataFrame, points: pl.Series) -> pl.Series:
+def _paused_before(starts: np.ndarray, durations: np.ndarray, before: np.ndarray,
+                   points: np.ndarray) -> np.ndarray:
     """For each point x (`points` sorted ascending), the pause seconds in (-inf, x].
 
-    `intervals`: disjoint and sorted, with `_d` (duration) and `_b` (pause seconds before the
-    interval): the prefix sum of the last interval starting at or before x, plus the part of
-    that interval before x. numpy, in place: a polars as-of join would hold a five-column
-    copy of the intervals per point (250 MB for a 2 GB log's 2 million pauses)."""
-    if points.len() == 0 or intervals.height == 0:
-        return pl.zeros(points.len(), dtype=pl.Float64, eager=True)
-    x = points.to_numpy()
-    starts = intervals.get_column(_START).to_numpy()
-    at = np.searchsorted(starts, x, side="right") - 1  # the interval starting at or before x
+    `starts`, `durations`: disjoint intervals, sorted; `before`: the pause seconds before each
+    interval (a prefix sum). The last interval starting at or before x gives its prefix sum
+    plus its part before x: a binary search per point, no loop."""
+    if points.size == 0 or starts.size == 0:
+        return np.zeros(points.size)
+    at = np.searchsorted(starts, points, side="right") - 1  # the interval starting at or before x
     before_first = at < 0
     at[before_first] = 0
-    paused = x - starts[at]
-    np.minimum(paused, intervals.get_column("_d").to_numpy()[at], out=paused)
-    paused += intervals.get_column("_b").to_numpy()[at]
+    paused = points - starts[at]
+    np.minimum(paused, durations[at], out=paused)
+    paused += before[at]
     paused[before_first] = 0.0
-    return pl.Series(paused)
+    return paused
 
 
 def throughput(
@@ -223,37 +218,32 @@ def throughput(
     if start_s is None or end_s is None or not end_s > start_s:
         return out
     wall_s = end_s - start_s
-    intervals = (
-        pause_intervals(events)
-        .lazy()
-        .select(pl.col(_START).clip(start_s, end_s), pl.col(_END).clip(start_s, end_s))
-        .filter(pl.col(_END) > pl.col(_START))
-        .with_columns((pl.col(_END) - pl.col(_START)).alias("_d"))
-        .with_columns((pl.col("_d").cum_sum() - pl.col("_d")).alias("_b"))
-        .collect()
-    )
-    paused_s = float(intervals["_d"].sum()) if intervals.height else 0.0
+    starts, ends = pause_intervals(events)
+    np.clip(starts, start_s, end_s, out=starts)
+    np.clip(ends, start_s, end_s, out=ends)
+    inside = ends > starts
+    starts, durations = starts[inside], ends[inside]
+    del ends, inside
+    durations -= starts
+    before = np.cumsum(durations)
+    before -= durations
+    paused_s = float(durations.sum())
     out["throughput_pct"] = _finite(100.0 * (1.0 - paused_s / wall_s))
     if wall_s < window_s:
         return out
     last_t = end_s - window_s
     # Windows starting at a pause start: the pause time before t is that pause's prefix sum.
-    at_start = intervals.select(pl.col(_START).alias("t"), pl.col("_b")).filter(
-        pl.col("t") <= last_t
-    )
-    at_start = at_start.select(
-        "t", (_paused_before(intervals, at_start["t"] + window_s) - pl.col("_b")).alias("paused")
-    )
-    ends = pl.Series("t", [start_s, last_t])
-    at_edges = pl.DataFrame({"t": ends}).with_columns(
-        (_paused_before(intervals, ends + window_s) - _paused_before(intervals, ends)).alias(
-            "paused"
-        )
-    )
-    candidates = pl.concat([at_start, at_edges])
-    worst = candidates.row(int(candidates["paused"].arg_max()), named=True)  # type: ignore[arg-type]
-    out["worst_pct"] = _finite(100.0 * (1.0 - worst["paused"] / window_s))
-    out["worst_start_s"] = _finite(worst["t"])
+    at_start = starts[: np.searchsorted(starts, last_t, side="right")]
+    paused = _paused_before(starts, durations, before, at_start + window_s)
+    paused -= before[: at_start.size]
+    edges = np.array([start_s, last_t])
+    at_edges = (_paused_before(starts, durations, before, edges + window_s)
+                - _paused_before(starts, durations, before, edges))
+    candidates_t = np.concatenate([at_start, edges])
+    candidates_paused = np.concatenate([paused, at_edges])
+    worst = int(np.argmax(candidates_paused))  # the first of equal maxima
+    out["worst_pct"] = _finite(100.0 * (1.0 - candidates_paused[worst] / window_s))
+    out["worst_start_s"] = _finite(candidates_t[worst])
     return out
 
 
@@ -640,13 +630,15 @@ def run_metrics(
     pauses = pauses_lazy(events, UPTIME_S, DURATION_MS, KIND).collect()
     tp = throughput(pauses, start_s, end_s, window_s=window_s)
     full = full_gc_stats(pauses, window_s=window_s)
+    pause_figures = pause_stats(pauses)
+    del pauses  # before the other metrics' copies: a big log's peak memory is the sum of both
     heap = downsample(heap_after_series(events), UPTIME_S, HEAP_AFTER_BYTES, series_buckets)
     span_s = end_s - start_s if start_s is not None and end_s is not None else None
     return {
         "start_uptime_s": start_s,
         "end_uptime_s": end_s,
         "window_s": window_s,
-        "pauses": pause_stats(pauses),
+        "pauses": pause_figures,
         "throughput_pct": tp["throughput_pct"],
         "throughput_worst_5min_pct": tp["worst_pct"],
         "throughput_worst_5min_start_s": tp["worst_start_s"],

@@ -316,28 +316,15 @@ def long_pause(ctx: RunContext, params: Mapping[str, Any]) -> list[Hit]:
 def heap_full_of_committed(ctx: RunContext, params: Mapping[str, Any]) -> list[Hit]:
     limit = float(params["used_pct"])
     sustained_s = float(params["sustained_s"])
-    # Only the columns it needs: sorting the whole table would copy every column of a run.
-    frame = (
-        _with_end(
-            ctx.events.select(
-                SOURCE_FILE,
-                SOURCE_LINE,
-                UPTIME_S,
-                DURATION_MS,
-                HEAP_AFTER_BYTES,
-                HEAP_COMMITTED_BYTES,
-            )
-        )
-        .filter(
-            pl.col(HEAP_AFTER_BYTES).is_not_null()
-            & (pl.col(HEAP_COMMITTED_BYTES) > 0)
-            & pl.col(UPTIME_S).is_not_null()
-        )
-        .sort(_END)
-        .with_columns(
-            (pl.col(HEAP_AFTER_BYTES) / pl.col(HEAP_COMMITTED_BYTES) * 100.0).alias("_pct")
-        )
+    kept = (
+        pl.col(HEAP_AFTER_BYTES).is_not_null()
+        & (pl.col(HEAP_COMMITTED_BYTES) > 0)
+        & pl.col(UPTIME_S).is_not_null()
     )
+    end = pl.col(UPTIME_S) + pl.col(DURATION_MS).fill_null(0.0) / 1000.0
+    pct = pl.col(HEAP_AFTER_BYTES) / pl.col(HEAP_COMMITTED_BYTES) * 100.0
+    # Two numbers a GC: the streaks are found first, the example lines of the longest after.
+    frame = ctx.events.lazy().filter(kept).select(end.alias(_END), pct.alias("_pct")).sort(_END).collect()
     if frame.height == 0:
         return []
     stop = max(ctx.end_s or 0.0, float(frame[_END][-1]))
@@ -354,6 +341,7 @@ def heap_full_of_committed(ctx: RunContext, params: Mapping[str, Any]) -> list[H
         .group_by("_streak")
         .agg(
             pl.col(_END).first().alias("start"),
+            pl.col(_END).last().alias("_last_gc_end"),
             pl.col("_next").last().alias("end"),
             pl.col("_pct").max().alias("max_pct"),
             pl.len().alias("gcs"),
@@ -364,7 +352,14 @@ def heap_full_of_committed(ctx: RunContext, params: Mapping[str, Any]) -> list[H
     if streaks.height == 0 or streaks["duration_s"][0] < sustained_s:
         return []
     best = streaks.row(0, named=True)
-    rows = frame.filter(pl.col("_streak") == best["_streak"])
+    del frame
+    rows = (
+        ctx.events.lazy()
+        .filter(kept & (pct > limit) & end.is_between(best["start"], best["_last_gc_end"]))
+        .select(SOURCE_FILE, SOURCE_LINE, end.alias(_END))
+        .sort(_END)
+        .collect()
+    )
     return [
         Hit(
             f"heap after GC stayed above {limit:g} % of the committed heap for"
