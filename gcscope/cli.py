@@ -13,6 +13,7 @@ import os
 import sys
 
 from gcscope.errors import ExitStatus, GcscopeError
+from gcscope.rotation import set_key
 
 # polars' allocator (jemalloc) keeps freed pages for reuse: "dirty" for 10 s, then "muzzy"
 # (MADV_FREE) for a second more (polars 2.1's "muzzy_decay_ms:1000"). Both still count in the
@@ -23,8 +24,9 @@ from gcscope.errors import ExitStatus, GcscopeError
 # - one arena instead of one per core: freed pages are reused by whichever thread allocates
 #   next (75 MB: 319 -> 288 MB; 2 GB: 839 -> 797 MB), no slower with polars' threads;
 # - dirty pages handed back at once as well: the peak is the working set (2 GB: 797 -> 635
-#   MB), ~25 % slower (madvise and page faults on every large free and reuse): only for
-#   inputs of BOUNDED_MEMORY_INPUT_BYTES and more, where memory is what runs out.
+#   MB), ~25 % slower (madvise and page faults on every large free and reuse): only when
+#   a rotated set (one event table) has BOUNDED_MEMORY_INPUT_BYTES or more, where memory is
+#   what runs out.
 _USER_MALLOC_CONF = os.environ.get("_RJEM_MALLOC_CONF")
 _MALLOC_CONF = "narenas:1,muzzy_decay_ms:0"
 _MALLOC_CONF_BOUNDED = _MALLOC_CONF + ",dirty_decay_ms:0"
@@ -33,17 +35,21 @@ if _USER_MALLOC_CONF is None:
     os.environ["_RJEM_MALLOC_CONF"] = _MALLOC_CONF
 
 
-def _input_bytes(paths: list[str]) -> int:
-    """Bytes on disk of the log files named (directories: the files in them; '-' and missing
-    paths: 0). Compressed files count as stored: their logs are bigger still."""
-    total = 0
+def _largest_set_bytes(paths: list[str]) -> int:
+    """Bytes on disk of the biggest rotated set among the logs named (directories: the files
+    in them; '-' and missing paths: 0). One set is read into one event table; several sets
+    (`analyze DIR --jobs N`) are each analysed on their own. Compressed files count as stored:
+    their logs are bigger still."""
+    sets: dict[str, int] = {}
     for path in paths:
         if os.path.isdir(path):
-            for folder, _, names in os.walk(path):
-                total += sum(_size(os.path.join(folder, name)) for name in names)
-        elif path != "-":
-            total += _size(path)
-    return total
+            files = [os.path.join(folder, name) for folder, _, names in os.walk(path) for name in names]
+        else:
+            files = [] if path == "-" else [path]
+        for file in files:
+            key = set_key(file)
+            sets[key] = sets.get(key, 0) + _size(file)
+    return max(sets.values(), default=0)
 
 
 def _size(path: str) -> int:
@@ -60,7 +66,7 @@ def _choose_allocator(args: argparse.Namespace) -> None:
         return
     paths = [*(getattr(args, "logs", None) or []), *(p for p in (getattr(args, "base", None),
                                                                    getattr(args, "candidate", None)) if p)]
-    if paths and _input_bytes(paths) >= BOUNDED_MEMORY_INPUT_BYTES:
+    if paths and _largest_set_bytes(paths) >= BOUNDED_MEMORY_INPUT_BYTES:
         os.environ["_RJEM_MALLOC_CONF"] = _MALLOC_CONF_BOUNDED
 
 

@@ -47,15 +47,22 @@ def test_big_inputs_hand_freed_pages_back_at_once(tmp_path: Path):
     big = _sparse(tmp_path / "gc.log", cli.BOUNDED_MEMORY_INPUT_BYTES)
     assert _setting("analyze", str(big)) == cli._MALLOC_CONF_BOUNDED
     assert "dirty_decay_ms:0" in cli._MALLOC_CONF_BOUNDED
-    # a directory's files add up; so do compare's two sides
-    folder = tmp_path / "logs"
-    folder.mkdir()
-    for index in range(2):
-        _sparse(folder / f"gc.log.{index}", cli.BOUNDED_MEMORY_INPUT_BYTES // 2)
-    assert _setting("check", str(folder)) == cli._MALLOC_CONF_BOUNDED
-    half = _sparse(tmp_path / "half.log", cli.BOUNDED_MEMORY_INPUT_BYTES // 2)
-    assert _setting("compare", str(half), str(folder / "gc.log.0")) == cli._MALLOC_CONF_BOUNDED
-    assert _setting("compare", str(half), str(tmp_path / "missing.log")) == cli._MALLOC_CONF
+    # a rotated set's files add up, compressed or not: one set is one event table
+    rotated = tmp_path / "rotated"
+    rotated.mkdir()
+    _sparse(rotated / "gc.log.0", cli.BOUNDED_MEMORY_INPUT_BYTES // 2)
+    _sparse(rotated / "gc.log.1.gz", cli.BOUNDED_MEMORY_INPUT_BYTES // 2)
+    assert _setting("check", str(rotated)) == cli._MALLOC_CONF_BOUNDED
+    assert _setting("analyze", str(rotated / "gc.log.0"), str(rotated / "gc.log.1.gz")) == cli._MALLOC_CONF_BOUNDED
+    # many JVMs' logs (analysed one set at a time), or compare's two sides: the biggest set counts
+    many = tmp_path / "many"
+    many.mkdir()
+    for name in ("app-a.log", "app-b.log"):
+        _sparse(many / name, cli.BOUNDED_MEMORY_INPUT_BYTES // 2)
+    assert _setting("analyze", str(many)) == cli._MALLOC_CONF
+    assert _setting("compare", str(many / "app-a.log"), str(many / "app-b.log")) == cli._MALLOC_CONF
+    assert _setting("compare", str(big), str(tmp_path / "missing.log")) == cli._MALLOC_CONF_BOUNDED
+    assert _setting("analyze", "-") == cli._MALLOC_CONF
 
 
 def test_a_users_own_setting_is_kept(tmp_path: Path):

@@ -1,7 +1,7 @@
 """`gcscope analyze DIR --jobs N`: many JVMs' logs, one log set per job, in parallel.
 
 The inputs are grouped into log sets first (a rotated set `gc.log`, `gc.log.0`… is one JVM's
-log: `sources.rotation_key`; an archive is one unit). When there is more than one set, each is
+log: `gcscope.rotation.rotation_key`; an archive is one unit). When there is more than one set, each is
 read and analysed in a worker process of its own (`--jobs`, default: the number of cores), and
 the results are merged into one `AnalysisResult` of the usual JSON contract (runs numbered in
 input order) plus a `sets` key: one entry per set with its files, status and error. A set that

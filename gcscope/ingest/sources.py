@@ -10,7 +10,6 @@ from __future__ import annotations
 import dataclasses
 import gzip
 import io
-import re
 import sys
 import zipfile
 import zlib
@@ -19,6 +18,7 @@ from pathlib import Path
 from typing import BinaryIO
 
 from gcscope.errors import InputError
+from gcscope.rotation import rotation_key, set_key
 
 CHUNK_BYTES = 16 * 1024 * 1024  # bytes handed to the engine at once: bounds memory per file
 
@@ -27,7 +27,6 @@ _NOT_LOGS = {
     ".json", ".md", ".parquet", ".csv", ".html", ".png", ".jpg", ".svg", ".class", ".jar",
     ".java", ".py", ".hprof", ".xml", ".toml", ".yaml", ".yml", ".sh", ".pdf", ".jfr", ".tsv",
 }
-_ROTATION_SUFFIX = re.compile(r"(?:\.\d+)?(?:\.current)?$")
 
 
 @dataclasses.dataclass(frozen=True)
@@ -39,11 +38,6 @@ class Source:
 
     def __repr__(self) -> str:  # pragma: no cover - debugging aid
         return f"Source({self.name!r}, set={self.set_key!r})"
-
-
-def rotation_key(name: str) -> str:
-    """`gc.log.3` and `gc.log.current` and `gc.log` share the key `gc.log`."""
-    return _ROTATION_SUFFIX.sub("", name)
 
 
 def _gzip_opener(path: Path) -> Callable[[], BinaryIO]:
@@ -82,10 +76,8 @@ def _zip_sources(path: Path) -> list[Source]:
 def _path_sources(path: Path) -> list[Source]:
     if path.suffix.lower() == ".zip":
         return _zip_sources(path)
-    if path.suffix.lower() == ".gz":
-        key = rotation_key(str(path)[: -len(".gz")])
-        return [Source(str(path), _gzip_opener(path), path.stat().st_size, key)]
-    return [Source(str(path), _file_opener(path), path.stat().st_size, rotation_key(str(path)))]
+    opener = _gzip_opener(path) if path.suffix.lower() == ".gz" else _file_opener(path)
+    return [Source(str(path), opener, path.stat().st_size, set_key(str(path)))]
 
 
 def resolve(inputs: list[str] | tuple[str, ...] | str) -> list[Source]:
