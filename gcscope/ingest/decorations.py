@@ -87,7 +87,10 @@ class Decorations:
                 content = f"(?P<_{name}>{content})"
             parts.append(r"\[" + content + r"\]")
         if self.fields:
-            parts.append(" ?")
+            # the one space after the decorations, as `split` takes it: "(?: |$)", not " ?",
+            # which would let a rule that starts with spaces take that separator as its own
+            # and read a line whose message starts without them
+            parts.append("(?: |$)")
         return "".join(parts)
 
     def split(self, line: str) -> tuple[dict[str, str], str, int]:
