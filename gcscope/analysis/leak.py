@@ -31,6 +31,7 @@ from typing import Any
 import numpy as np
 import polars as pl
 
+from gcscope.analysis.metrics import end_expr
 from gcscope.analysis.trend import (
     TrendFit,
     acceleration,
@@ -313,7 +314,7 @@ def leak_verdict(
         .select(
             _ROW,
             *_VERDICT_COLUMNS,
-            (pl.col(UPTIME_S) + pl.col(DURATION_MS).fill_null(0.0) / 1000.0).alias(_T),
+            end_expr().alias(_T),
             baseline_kinds_expr().fill_null(False).alias("_base"),
             ((pl.col(CATEGORY) == PAUSE) & whole_heap & ~requested_expr())
             .fill_null(False)

@@ -73,7 +73,7 @@ def _finite(value: Any) -> float | None:
     return value if math.isfinite(value) else None
 
 
-def _end_expr() -> pl.Expr:
+def end_expr() -> pl.Expr:
     """End of an event: its start plus its duration (a missing duration counts as 0)."""
     return pl.col(UPTIME_S) + pl.col(DURATION_MS).fill_null(0.0) / 1000.0
 
@@ -162,7 +162,7 @@ def pause_intervals(events: pl.DataFrame) -> tuple[np.ndarray, np.ndarray]:
     spans = (
         pauses_lazy(events, UPTIME_S, DURATION_MS)
         .filter(pl.col(UPTIME_S).is_not_null())
-        .select(pl.col(UPTIME_S).alias(_START), _end_expr().alias(_END))
+        .select(pl.col(UPTIME_S).alias(_START), end_expr().alias(_END))
         .collect()
     )
     spans = _sorted(spans, _START)
@@ -339,7 +339,7 @@ def _saturation_series(
     series = (
         events.lazy()
         .filter(pl.col(UPTIME_S).is_not_null())
-        .select(_end_expr().alias(UPTIME_S), (pct * 100.0).alias("saturation_pct"))
+        .select(end_expr().alias(UPTIME_S), (pct * 100.0).alias("saturation_pct"))
         .drop_nulls()
         .collect()
     )
@@ -395,7 +395,7 @@ def heap_after_series(events: pl.DataFrame) -> pl.DataFrame:
         events.lazy()
         .select(UPTIME_S, DURATION_MS, HEAP_AFTER_BYTES)
         .filter(pl.col(UPTIME_S).is_not_null() & pl.col(HEAP_AFTER_BYTES).is_not_null())
-        .select(_end_expr().alias(UPTIME_S), pl.col(HEAP_AFTER_BYTES))
+        .select(end_expr().alias(UPTIME_S), pl.col(HEAP_AFTER_BYTES))
         .collect()
     )
     return _sorted(series, UPTIME_S)
@@ -465,7 +465,7 @@ def rates(events: pl.DataFrame) -> dict[str, Any]:
         )
         .select(
             pl.col(UPTIME_S).alias(_START),
-            _end_expr().alias(_END),
+            end_expr().alias(_END),
             pl.col(HEAP_BEFORE_BYTES),
             pl.col(HEAP_AFTER_BYTES),
             # Promotion of young pauses only (a mixed or full GC also reclaims old space).
@@ -524,10 +524,10 @@ def _old_growth_promotion(events: pl.DataFrame) -> dict[str, Any]:
             & pl.col(OLD_AFTER_BYTES).is_not_null()
         )
         .select(
-            _end_expr().alias(_END),
+            end_expr().alias(_END),
             pl.when(pl.col(OLD_BEFORE_BYTES).is_not_null())
             .then(pl.col(UPTIME_S))
-            .otherwise(_end_expr())
+            .otherwise(end_expr())
             .alias(_START),
             pl.coalesce(OLD_BEFORE_BYTES, OLD_AFTER_BYTES).alias("_old_start"),
             pl.col(OLD_AFTER_BYTES),
@@ -603,7 +603,7 @@ def run_span(events: pl.DataFrame, meta: dict[str, Any]) -> tuple[float | None, 
     end = meta.get("end_uptime_s")
     bounds = (
         events.lazy()
-        .select(pl.col(UPTIME_S).min().alias("lo"), _end_expr().max().alias("hi"))
+        .select(pl.col(UPTIME_S).min().alias("lo"), end_expr().max().alias("hi"))
         .collect()
         .row(0)
     )

@@ -102,7 +102,7 @@ def _num(value: Any, digits: int = 3) -> float | None:
 
 def _with_end(events: pl.DataFrame) -> pl.DataFrame:
     return events.with_columns(
-        (pl.col(UPTIME_S) + pl.col(DURATION_MS).fill_null(0.0) / 1000.0).alias(_END)
+        metrics.end_expr().alias(_END)
     )
 
 
@@ -133,10 +133,11 @@ def matching(events: pl.DataFrame, match: Mapping[str, Iterable[str]]) -> pl.Dat
         if column in (CATEGORY, KIND):
             conditions.append(pl.col(column).is_in(values))
         else:
-            text = pl.col(column).cast(pl.String).str.to_lowercase()
-            conditions.append(
-                pl.any_horizontal([text.str.contains(v.lower(), literal=True) for v in values])
-            )
+            # on the column's few distinct texts, not on every row's (categorical: a row is a
+            # code; as strings, millions of rows would be copied to be compared)
+            texts = events.get_column(column).unique().drop_nulls().cast(pl.String).to_list()
+            hits = [text for text in texts if any(v.lower() in text.lower() for v in values)]
+            conditions.append(pl.col(column).is_in(hits))
     if not conditions:
         return events.clear()
     return events.filter(pl.any_horizontal(conditions).fill_null(False)).sort(UPTIME_S)
@@ -321,7 +322,7 @@ def heap_full_of_committed(ctx: RunContext, params: Mapping[str, Any]) -> list[H
         & (pl.col(HEAP_COMMITTED_BYTES) > 0)
         & pl.col(UPTIME_S).is_not_null()
     )
-    end = pl.col(UPTIME_S) + pl.col(DURATION_MS).fill_null(0.0) / 1000.0
+    end = metrics.end_expr()
     pct = pl.col(HEAP_AFTER_BYTES) / pl.col(HEAP_COMMITTED_BYTES) * 100.0
     # Two numbers a GC: the streaks are found first, the example lines of the longest after.
     frame = ctx.events.lazy().filter(kept).select(end.alias(_END), pct.alias("_pct")).sort(_END).collect()
@@ -530,21 +531,24 @@ def full_gcs_in_open_cycles(events: pl.DataFrame) -> pl.DataFrame:
     Concurrent mode failure"). Full GCs with a requested cause (leak.REQUESTED_CAUSES:
     System.gc(), jcmd GC.run, a heap dump...) are interruptions, not failures. At most one per
     cycle."""
-    timed = events.filter(pl.col(UPTIME_S).is_not_null() & pl.col(GC_ID).is_not_null())
-    marks = timed.filter((pl.col(CATEGORY) == PAUSE) & (pl.col(KIND) == "initial_mark"))
+    # lazily: each filter fused with its projection, the table never copied whole
+    timed = events.lazy().filter(pl.col(UPTIME_S).is_not_null() & pl.col(GC_ID).is_not_null())
+    marks = (timed.filter((pl.col(CATEGORY) == PAUSE) & (pl.col(KIND) == "initial_mark"))
+             .select(GC_ID, UPTIME_S).collect())
     if marks.height == 0:
         return events.clear()
     ends = (
-        _with_end(timed.filter(pl.col(CATEGORY) == CONCURRENT))
+        timed.filter(pl.col(CATEGORY) == CONCURRENT)
         .group_by(GC_ID)
-        .agg(pl.col(_END).max().alias("_cycle_end_s"))
+        .agg(metrics.end_expr().max().alias("_cycle_end_s"))
+        .collect()
     )
     cycles = (
         marks.select(pl.col(GC_ID).alias("_cycle"), pl.col(UPTIME_S).alias("_mark_s"))
         .join(ends.rename({GC_ID: "_cycle"}), on="_cycle", how="left")
         .sort("_mark_s")
     )
-    fulls = timed.filter((pl.col(CATEGORY) == PAUSE) & (pl.col(KIND) == "full") & ~requested_expr())
+    fulls = timed.filter((pl.col(CATEGORY) == PAUSE) & (pl.col(KIND) == "full") & ~requested_expr()).collect()
     if fulls.height == 0:
         return events.clear()
     taken_over = (
