@@ -13,7 +13,7 @@ import os
 import sys
 
 from gcscope.errors import ExitStatus, GcscopeError
-from gcscope.rotation import set_key
+from gcscope.rotation import may_be_log, set_key
 
 # polars' allocator (jemalloc) keeps freed pages for reuse: "dirty" for 10 s, then "muzzy"
 # (MADV_FREE) for a second more (polars 2.1's "muzzy_decay_ms:1000"). Both still count in the
@@ -37,13 +37,14 @@ if _USER_MALLOC_CONF is None:
 
 def _largest_set_bytes(paths: list[str]) -> int:
     """Bytes on disk of the biggest rotated set among the logs named (directories: the files
-    in them; '-' and missing paths: 0). One set is read into one event table; several sets
+    in them that the reader takes for logs; '-' and missing paths: 0). One set is read into one event table; several sets
     (`analyze DIR --jobs N`) are each analysed on their own. Compressed files count as stored:
     their logs are bigger still."""
     sets: dict[str, int] = {}
     for path in paths:
         if os.path.isdir(path):
-            files = [os.path.join(folder, name) for folder, _, names in os.walk(path) for name in names]
+            files = [os.path.join(folder, name) for folder, _, names in os.walk(path)
+                     for name in names if may_be_log(name)]
         else:
             files = [] if path == "-" else [path]
         for file in files:

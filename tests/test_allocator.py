@@ -63,6 +63,10 @@ def test_big_inputs_hand_freed_pages_back_at_once(tmp_path: Path):
     assert _setting("compare", str(many / "app-a.log"), str(many / "app-b.log")) == cli._MALLOC_CONF
     assert _setting("compare", str(big), str(tmp_path / "missing.log")) == cli._MALLOC_CONF_BOUNDED
     assert _setting("analyze", "-") == cli._MALLOC_CONF
+    # files the reader does not take for logs (a heap dump beside the logs) do not count
+    _sparse(many / "java_pid1.hprof", cli.BOUNDED_MEMORY_INPUT_BYTES)
+    _sparse(many / ".gc.log.swp", cli.BOUNDED_MEMORY_INPUT_BYTES)
+    assert _setting("analyze", str(many)) == cli._MALLOC_CONF
 
 
 def test_a_users_own_setting_is_kept(tmp_path: Path):

@@ -18,15 +18,10 @@ from pathlib import Path
 from typing import BinaryIO
 
 from gcscope.errors import InputError
-from gcscope.rotation import rotation_key, set_key
+from gcscope.rotation import may_be_log, rotation_key, set_key
 
 CHUNK_BYTES = 16 * 1024 * 1024  # bytes handed to the engine at once: bounds memory per file
 
-# Files in a directory that are certainly not GC logs.
-_NOT_LOGS = {
-    ".json", ".md", ".parquet", ".csv", ".html", ".png", ".jpg", ".svg", ".class", ".jar",
-    ".java", ".py", ".hprof", ".xml", ".toml", ".yaml", ".yml", ".sh", ".pdf", ".jfr", ".tsv",
-}
 
 
 @dataclasses.dataclass(frozen=True)
@@ -57,7 +52,7 @@ def _zip_sources(path: Path) -> list[Source]:
     sources = []
     for info in members:
         inner = info.filename
-        if Path(inner).suffix.lower() in _NOT_LOGS or Path(inner).name.startswith("."):
+        if not may_be_log(inner):
             continue
 
         def opener(inner: str = inner) -> BinaryIO:
@@ -99,9 +94,7 @@ def resolve(inputs: list[str] | tuple[str, ...] | str) -> list[Source]:
         if path.is_dir():
             found = []
             for child in sorted(path.rglob("*")):
-                if not child.is_file() or child.name.startswith("."):
-                    continue
-                if child.suffix.lower() in _NOT_LOGS:
+                if not child.is_file() or not may_be_log(child.name):
                     continue
                 found.extend(_path_sources(child))
             if not found:
