@@ -444,6 +444,31 @@ def find_gcscope(explicit: str | None) -> str | None:
     return shutil.which("gcscope")
 
 
+def compile_bytecode(gcscope: str) -> None:
+    """Byte-compile the gcscope package the script runs, as `pip install` does for a wheel.
+
+    An editable install compiles a module on its first import and caches it; with
+    PYTHONDONTWRITEBYTECODE set (some shells and CI images set it) nothing is cached and
+    every run compiles ~40 modules again: ~0.2 s of start-up that no installed gcscope pays.
+    """
+    python = _script_python(gcscope)
+    code = "import compileall, os, gcscope; compileall.compile_dir(os.path.dirname(gcscope.__file__), quiet=1)"
+    done = subprocess.run([python, "-c", code], capture_output=True, text=True, check=False)
+    if done.returncode != 0:
+        _log(f"byte-compiling gcscope failed (measuring anyway): {done.stderr.strip()[-200:]}")
+
+
+def _script_python(script: str) -> str:
+    """The interpreter a console script runs with (its #! line), else this one."""
+    try:
+        with open(script, "rb") as f:
+            first = f.readline().decode("utf-8", "replace")
+    except OSError:
+        return sys.executable
+    interpreter = first[2:].strip().split()[0] if first.startswith("#!") and first[2:].strip() else ""
+    return interpreter if interpreter and os.path.exists(interpreter) else sys.executable
+
+
 def warm_page_cache(path: Path) -> int:
     """Read the file once so no tool pays for a cold cache; returns its line count."""
     lines = 0
@@ -600,6 +625,8 @@ def main(argv: list[str] | None = None) -> None:
     gcscope = find_gcscope(args.gcscope)
     if gcscope is None:
         _log("gcscope: not available (no gcscope console script in the venv or on PATH)")
+    else:
+        compile_bytecode(gcscope)
     lines = warm_page_cache(path)
     results = measure(path, args.repeat, gcscope)
     print_table(path, lines, args.repeat, results)

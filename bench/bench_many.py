@@ -20,6 +20,7 @@ from bench_ingest import (
     MB,
     Result,
     add_source_options,
+    compile_bytecode,
     find_gcscope,
     measure_tool,
     rss_probe,
@@ -85,6 +86,8 @@ def main(argv: list[str] | None = None) -> None:
         )
     ]
     gcscope = find_gcscope(args.gcscope)
+    if gcscope is not None:
+        compile_bytecode(gcscope)
     skipped = ""
     for jobs in (1, 2):
         cmd = None if gcscope is None else [gcscope, "analyze", str(folder), "--jobs", str(jobs)]

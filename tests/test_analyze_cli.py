@@ -559,7 +559,7 @@ def test_progress_bar_draws_only_on_a_terminal_and_for_large_inputs():
     import os
     import select
 
-    from gcscope.report.text import ProgressBar
+    from gcscope.report.plain import ProgressBar
 
     piped = io.StringIO()
     bar = ProgressBar(stream=piped, min_bytes=0)

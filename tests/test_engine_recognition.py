@@ -65,3 +65,21 @@ def test_the_groups_stay_under_the_size_that_slowed_the_regex_engine():
         branches = regex.count("|(?:") + 1
         assert len(regex) <= RECOGNISE_GROUP_CHARS or branches == 1, (len(regex), branches)
     assert pl.Series(plan.recognise_regexes).str.starts_with("^(?:").all()
+
+
+@pytest.mark.parametrize("name", LOGS)
+def test_each_line_yields_the_record_of_the_first_rule_that_matches_it(name: str):
+    """Extraction keeps the first matching rule's record only (engine._without_claimed_earlier):
+    the lines each extracting rule yields are exactly the lines `classify` gives that rule."""
+    plan, frame = _plan_and_lines(name)
+    extracted = {
+        (line_no, rule)
+        for records in run_chunk(frame, plan, 1).records
+        for line_no, rule in records.select(LINE_NO, "rule").iter_rows()
+    }
+    extracting = {extractor.rule.name for extractor in plan.extractors}
+    expected = {
+        (index + 1, rule) for index, rule in enumerate(classify(frame, plan).to_list()) if rule in extracting
+    }
+    assert len(expected) > 100
+    assert extracted == expected

@@ -337,6 +337,21 @@ def test_help_does_not_import_heavy_libraries():
     assert completed.stdout.strip() == "[]", completed.stdout + completed.stderr
 
 
+def test_json_analysis_piped_does_not_import_the_terminal_libraries():
+    """`analyze --json` into a pipe draws nothing: rich (~0.1 s to import) stays unloaded, and
+    the coverage line on stderr is plain text."""
+    code = (
+        "import sys; from gcscope.cli import main; status = main(['analyze', '--json', sys.argv[1]]); "
+        "print(sorted(m for m in ('rich', 'matplotlib', 'jpype') if m in sys.modules), status, file=sys.stderr)"
+    )
+    completed = subprocess.run([sys.executable, "-c", code, str(G1_GCSTAR)], capture_output=True, text=True,
+                               timeout=120, check=False)
+    assert completed.stderr.splitlines()[-1] == "[] 0", completed.stderr
+    assert completed.stderr.splitlines()[-2].startswith("Parsed 1 file, ")
+    assert "\x1b[" not in completed.stderr  # no terminal styling in a pipe
+    assert json.loads(completed.stdout)["parse"]["files"] == 1
+
+
 def test_copy_of_sample_keeps_its_name_in_source_file(tmp_path: Path):
     copy = tmp_path / "odd <name> & more.log"
     shutil.copy(G1_GCSTAR, copy)

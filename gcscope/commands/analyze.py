@@ -132,7 +132,7 @@ def ingest_from_args(args: argparse.Namespace) -> Any:
     """Read the logs named on the command line (with a progress bar on a terminal)."""
     from gcscope.analysis import ANALYSIS_COLUMNS
     from gcscope.ingest import read_events
-    from gcscope.report.text import ProgressBar
+    from gcscope.report.plain import ProgressBar
 
     # --events writes every column; otherwise only what the analysis reads is extracted
     wanted = None if getattr(args, "events", None) else ANALYSIS_COLUMNS
@@ -180,16 +180,18 @@ def result_json(result: Any, warnings: list[dict]) -> str:
 
 
 def write_outputs(args: argparse.Namespace, result: Any, ingest: Any) -> None:
-    from gcscope.report import text
+    from gcscope.report import plain
 
     warnings = parse_warnings(ingest)
-    text.print_warnings(warnings, sys.stderr)
+    plain.print_warnings(warnings, sys.stderr)
     if args.events:
         write_events(ingest.events, args.events)
     if args.json:
         sys.stdout.write(result_json(result, warnings) + "\n")
-        text.print_parse_line(result, sys.stderr)
+        plain.print_parse_line(result, sys.stderr)
     else:
+        from gcscope.report import text  # rich: only for the summary
+
         text.print_summary(result, sys.stdout)
 
 

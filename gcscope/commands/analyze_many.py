@@ -328,7 +328,7 @@ def run_many(args: argparse.Namespace, sets: dict[str, list[str]]) -> int:
         )
     if args.json:
         sys.stdout.write(result.to_json() + "\n")
-        from gcscope.report.text import print_parse_line
+        from gcscope.report.plain import print_parse_line
 
         print_parse_line(result, sys.stderr)
     else:

@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import dataclasses
 
-import numpy as np
 import polars as pl
 
 from gcscope import model
@@ -319,6 +318,8 @@ def _timeline_index(events: pl.DataFrame, order: list[str]) -> pl.Series | None:
     """Row positions of `events` sorted by `order` (nulls last), or None when they are in order
     already. numpy's lexsort: a many-key sort in polars encodes every row first, ~100 bytes
     a row (200 MB for a 2 GB log's events); lexsort holds the keys and the index."""
+    import numpy as np  # imported while the engine reads the first chunks (ingest._read_file)
+
     # last key first; a null (NaN) uptime sorts after every number, as nulls_last
     keys = [events.get_column(name).to_numpy() for name in reversed(order)]
     index = np.lexsort(keys)

@@ -85,9 +85,10 @@ class Extractor:
     regex: str  # decorations + message; message only for attribute rules (see make_plan)
     # The first matching rule wins, so a line the rule reads may belong to an earlier rule (an
     # info rule carving out an exception, e.g. "Trigger: GC start is already pending"). Lines
-    # holding one of the earlier rules' anchor literals are tested against `earlier_regex`;
-    # every line against `earlier_unanchored_regex` (earlier rules that have no anchor).
-    earlier_literals: tuple[str, ...]
+    # holding one of the earlier rules' anchor literals (`earlier_literals_regex`, their escaped
+    # alternation) are tested against `earlier_regex`; every line against
+    # `earlier_unanchored_regex` (earlier rules that have no anchor).
+    earlier_literals_regex: str | None
     earlier_regex: str | None
     earlier_unanchored_regex: str | None
 
@@ -158,7 +159,7 @@ def _recognise_groups(plan: Plan, rules: tuple[CompiledRule, ...]) -> tuple[str,
     return tuple("^(?:" + "|".join(group) + ")" for group in groups)
 
 
-def _earlier(plan: Plan, rule: CompiledRule, earlier: tuple[CompiledRule, ...]) -> tuple[tuple[str, ...], str | None, str | None]:
+def _earlier(plan: Plan, rule: CompiledRule, earlier: tuple[CompiledRule, ...]) -> tuple[str | None, str | None, str | None]:
     """What `Extractor.earlier_*` test: the earlier rules that could match a line `rule` reads."""
     earlier = tuple(other for other in earlier if not rules_disjoint(other, rule, plan.decorations.has_tags))
 
@@ -168,8 +169,11 @@ def _earlier(plan: Plan, rule: CompiledRule, earlier: tuple[CompiledRule, ...]) 
         return "|".join(f"(?:{_bare(plan, rule)})" for rule in rules)
 
     anchored = [rule for rule in earlier if rule.anchor_set]
-    literals = tuple(sorted({literal for rule in anchored for literal in rule.anchor_set}))
-    return literals, alternation(anchored), alternation([rule for rule in earlier if not rule.anchor_set])
+    literals = sorted({literal for rule in anchored for literal in rule.anchor_set})
+    # A regex alternation of the literals, not `str.contains_any`: measured on 11 k metaspace
+    # lines with 15 literals, 0.8 ms against 2.8 ms (contains_any pays per row and literal).
+    literals_regex = "|".join(re.escape(literal) for literal in literals) or None
+    return literals_regex, alternation(anchored), alternation([rule for rule in earlier if not rule.anchor_set])
 
 
 def _bare(plan: Plan, rule: CompiledRule) -> str:
@@ -286,11 +290,14 @@ def run_chunk(frame: pl.DataFrame, plan: Plan, first_line_no: int) -> ChunkResul
             rows = rows.filter(line.str.contains(literal, literal=True))
         extractors.append(extractor)
         query = rows.select(LINE_NO, LINE, line.str.extract_groups(extractor.regex).alias("m")).unnest("m")
-        query = query.filter(_matched(extractor)).filter(~_claimed_earlier(extractor)).drop(LINE)
+        query = query.filter(_matched(extractor))
+        if extractor.earlier_unanchored_regex:
+            query = query.filter(~line.str.contains(extractor.earlier_unanchored_regex))
         queries.append(query.with_columns(pl.lit(extractor.rule.name, dtype=plan.rule_dtype).alias(RULE)))
     records = []
     unknown_line_nos = unknown.get_column(LINE_NO)
     for extractor, found in zip(extractors, pl.collect_all(queries) if queries else []):
+        found = _without_claimed_earlier(found, extractor).drop(LINE)
         # drop rows of lines that no rule recognised as a whole
         if unknown_line_nos.len():
             found = found.filter(~pl.col(LINE_NO).is_in(unknown_line_nos.implode()))
@@ -306,14 +313,18 @@ def _matched(extractor: Extractor) -> pl.Expr:
     return pl.any_horizontal(pl.col(names).is_not_null()) if names else pl.lit(True)
 
 
-def _claimed_earlier(extractor: Extractor) -> pl.Expr:
+def _without_claimed_earlier(found: pl.DataFrame, extractor: Extractor) -> pl.DataFrame:
+    """`found` less the lines an earlier rule reads. The earlier rules' regex runs only on the
+    few lines holding one of their literals: a filter over every row would run it on all
+    (polars evaluates both sides of an `&`), ~4 ms a rule on 11 k metaspace lines."""
+    if not extractor.earlier_regex or not found.height:
+        return found
     line = pl.col(LINE)
-    claimed = pl.lit(False)
-    if extractor.earlier_regex:
-        claimed = line.str.contains_any(list(extractor.earlier_literals)) & line.str.contains(extractor.earlier_regex)
-    if extractor.earlier_unanchored_regex:
-        claimed = claimed | line.str.contains(extractor.earlier_unanchored_regex)
-    return claimed
+    suspects = found.filter(line.str.contains(extractor.earlier_literals_regex))
+    if not suspects.height:
+        return found
+    claimed = suspects.filter(line.str.contains(extractor.earlier_regex)).get_column(LINE_NO)
+    return found.filter(~pl.col(LINE_NO).is_in(claimed.implode())) if claimed.len() else found
 
 
 def _convert(found: pl.DataFrame, rule: CompiledRule, decorations: Decorations) -> pl.DataFrame:

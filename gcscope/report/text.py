@@ -1,4 +1,4 @@
-"""The terminal summary of an `AnalysisResult` (rich), and the progress bar of a long read.
+"""The terminal summary of an `AnalysisResult` (rich).
 
 A pure function of the result: nothing here reads a log. Sections are separate functions so
 later features (findings, leak verdict) can add theirs to `summary_renderables` without
@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import sys
 from collections.abc import Iterator
-from typing import IO, Any, Self
+from typing import IO
 
 from rich.console import Console, Group, RenderableType
 from rich.table import Table
@@ -17,10 +17,7 @@ from rich.text import Text
 
 from gcscope.analysis.result import AnalysisResult, ParseSummary, PauseStats, RunResult
 from gcscope.report import findings  # leak verdict and findings sections
-
-MIB = 1024 * 1024
-PROGRESS_MIN_BYTES = 32 * MIB  # smaller inputs read in about a second: no bar
-
+from gcscope.report.plain import MIB, coverage_pct_text, coverage_text
 
 # --- number formatting ---------------------------------------------------------------------------
 
@@ -202,21 +199,10 @@ def coverage_line(parse: ParseSummary) -> Text:
     """Always shown: how much of the input gcscope understood."""
     line = Text()
     line.append("Parsed ", style="bold")
-    line.append(
-        f"{parse.files:,} file{'s' if parse.files != 1 else ''}, {parse.lines:,} lines,"
-        f" {parse.unknown_lines:,} unknown, coverage {_coverage(parse.coverage_pct)}"
-    )
+    line.append(coverage_text(parse))
     if parse.unknown_lines:
         line.stylize("yellow")
     return line
-
-
-def _coverage(value: float | None) -> str:
-    if value is None:
-        return "–"
-    if value < 100 and value >= 99.99:
-        return f"{value:.4f} %"  # never round a partial coverage up to 100
-    return f"{value:.2f} %"
 
 
 def unknown_section(parse: ParseSummary) -> Group | None:
@@ -253,7 +239,7 @@ def per_file_table(parse: ParseSummary) -> Table | None:
     ):
         table.add_column(name, justify=justify)  # type: ignore[arg-type]
     for f in parse.per_file:
-        table.add_row(f.file, f"{f.lines:,}", f"{f.unknown_lines:,}", _coverage(f.coverage_pct))
+        table.add_row(f.file, f"{f.lines:,}", f"{f.unknown_lines:,}", coverage_pct_text(f.coverage_pct))
     return table
 
 
@@ -280,82 +266,3 @@ def print_summary(result: AnalysisResult, file: IO[str] | None = None) -> None:
     console = Console(file=file or sys.stdout, highlight=False, soft_wrap=True)
     for part in summary_renderables(result):
         console.print(part)
-
-
-def warning_lines(warnings: list[dict]) -> list[str]:
-    """One line per ingest warning: `gcscope: warning: FILE[:LINE]: message`."""
-    lines = []
-    for warning in warnings:
-        where = str(warning.get("file"))
-        if warning.get("line") is not None:
-            where += f":{warning['line']}"
-        lines.append(f"gcscope: warning: {where}: {warning.get('message')}")
-    return lines
-
-
-def print_warnings(warnings: list[dict], file: IO[str] | None = None) -> None:
-    """The ingest's warnings (a cut-short last line, CRLF endings), plain, on stderr."""
-    stream = file or sys.stderr
-    for line in warning_lines(warnings):
-        stream.write(line + "\n")
-
-
-def print_parse_line(result: AnalysisResult, file: IO[str] | None = None) -> None:
-    """The coverage line alone (stderr under --json, so stdout stays pure JSON)."""
-    console = Console(file=file or sys.stderr, highlight=False, soft_wrap=True)
-    console.print(coverage_line(result.parse))
-
-
-# --- progress -------------------------------------------------------------------------------------
-
-
-class ProgressBar:
-    """A `progress(bytes_done, bytes_total)` callback for the ingest that draws a bar on
-    stderr, only when stderr is a terminal and the input is large enough to wait for.
-
-    Use as a context manager so the bar is removed however the read ends.
-    """
-
-    def __init__(self, stream: IO[str] | None = None, min_bytes: int = PROGRESS_MIN_BYTES):
-        self.stream = stream or sys.stderr
-        self.min_bytes = min_bytes
-        self.enabled = bool(getattr(self.stream, "isatty", lambda: False)())
-        self._progress: Any = None
-        self._task: Any = None
-
-    def __call__(self, bytes_done: int, bytes_total: int) -> None:
-        if not self.enabled or not bytes_total or bytes_total < self.min_bytes:
-            return
-        if self._progress is None:
-            from rich.progress import (
-                BarColumn,
-                DownloadColumn,
-                Progress,
-                TextColumn,
-                TimeRemainingColumn,
-                TransferSpeedColumn,
-            )
-
-            self._progress = Progress(
-                TextColumn("reading"),
-                BarColumn(),
-                DownloadColumn(),
-                TransferSpeedColumn(),
-                TimeRemainingColumn(),
-                console=Console(file=self.stream),
-                transient=True,
-            )
-            self._progress.start()
-            self._task = self._progress.add_task("read", total=bytes_total)
-        self._progress.update(self._task, completed=bytes_done, total=bytes_total)
-
-    def close(self) -> None:
-        if self._progress is not None:
-            self._progress.stop()
-            self._progress = None
-
-    def __enter__(self) -> Self:
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.close()
