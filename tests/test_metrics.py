@@ -303,6 +303,21 @@ def test_heap_after_series_is_sorted_by_end_of_collection_and_downsampled_keeps_
     assert small["uptime_s"].is_sorted()
 
 
+def test_downsample_keeps_the_earliest_of_equal_peaks_and_troughs():
+    """A bucket holding the same highest (or lowest) value twice keeps its first occurrence,
+    whatever order the engine hands the bucket its rows in: the JSON is the same every run."""
+    n = 400_000  # enough rows that the group-by runs in parallel partitions
+    values = [100 + (i % 7) for i in range(n)]
+    for at in (1_000, 2_000, 3_000):  # bucket 0 (of 4): three equal peaks, three equal troughs
+        values[at], values[at + 1] = 500, 1
+    long = pl.DataFrame({"uptime_s": [float(i) for i in range(n)], "heap_after_bytes": values})
+    for _ in range(3):
+        small = metrics.downsample(long, "uptime_s", "heap_after_bytes", 4)
+        first_bucket = small.filter(pl.col("uptime_s") < n / 4)
+        assert first_bucket.filter(pl.col("heap_after_bytes") == 500)["uptime_s"].to_list() == [1_000.0]
+        assert first_bucket.filter(pl.col("heap_after_bytes") == 1)["uptime_s"].to_list() == [1_001.0]
+
+
 # --- one run ----------------------------------------------------------------------------------------
 
 

@@ -81,7 +81,7 @@ def end_expr() -> pl.Expr:
 def _sorted(frame: pl.DataFrame, column: str) -> pl.DataFrame:
     """`frame` sorted by `column`. Events usually arrive in time order already: checking is
     one cheap pass, while sorting gathers every column again."""
-    return frame if frame[column].is_sorted() else frame.sort(column)
+    return frame if frame[column].is_sorted() else frame.sort(column, maintain_order=True)  # ties: log order
 
 
 def pauses_lazy(events: pl.DataFrame, *columns: str) -> pl.LazyFrame:
@@ -414,11 +414,14 @@ def downsample(series: pl.DataFrame, x: str, y: str, buckets: int) -> pl.DataFra
         .select(x, y)
         .with_row_index("_i")
         .group_by(((pl.col(x) - lo) / width * buckets).floor().clip(0, buckets - 1).alias("_b"))
+        # By the smallest row number, not by position within the group: the picks must not
+        # depend on the order in which the engine hands a group its rows (two runs of a 2 GB
+        # log once picked different ones of two equal peaks in a bucket).
         .agg(
-            pl.col("_i").first().alias("first"),
-            pl.col("_i").last().alias("last"),
-            pl.col("_i").get(pl.col(y).arg_min()).alias("low"),
-            pl.col("_i").get(pl.col(y).arg_max()).alias("high"),
+            pl.col("_i").min().alias("first"),
+            pl.col("_i").max().alias("last"),
+            pl.col("_i").filter(pl.col(y) == pl.col(y).min()).min().alias("low"),
+            pl.col("_i").filter(pl.col(y) == pl.col(y).max()).min().alias("high"),
         )
         .unpivot(index="_b")
         .select(pl.col("value").drop_nulls().unique().sort())
