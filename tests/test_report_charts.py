@@ -217,6 +217,23 @@ def test_pauses_chart_of_many_events_draws_few_points_but_every_long_pause() -> 
     assert long_drawn == int((durations > run.pause_threshold_ms).sum()) >= 100
 
 
+def test_a_single_runs_charts_read_the_event_table_itself_and_several_runs_their_own_rows() -> None:
+    """Memory: a run alone in the table, in uptime order, is drawn from the table as it is (a
+    filtered, sorted copy of a 2 GB log's table held ~300 MB while its charts were drawn)."""
+    events = g1_like_events(2_000, with_time=False)
+    meta = g1_meta()
+    data = ReportData({"runs": [{**meta, **run_metrics(events, meta)}]}, events)
+    assert next(data.runs()).events is data.events
+    # Two runs: each gets its own rows, sorted by uptime.
+    second = events.with_columns(pl.lit(1, dtype=events.schema[model.RUN_ID]).alias(model.RUN_ID))
+    both = pl.concat([second, events])  # run 1 first: not in run order
+    two = ReportData({"runs": [{**meta, "run_id": 0}, {**meta, "run_id": 1}]}, both)
+    views = list(two.runs())
+    assert [v.events.height for v in views] == [events.height, events.height]
+    assert all(v.events[model.RUN_ID].unique().to_list() == [v.run_id] for v in views)
+    assert all(v.events[model.UPTIME_S].is_sorted() for v in views)
+
+
 # --- the chart layer on synthetic data ----------------------------------------------------------
 def test_several_runs_get_one_chart_set_each_with_the_run_in_the_name(tmp_path: Path) -> None:
     """Two JVM lifetimes in one file (uptime starts again: a restart)."""

@@ -21,7 +21,7 @@ from gcscope.report.charts._base import (
     pixel_columns,
     set_log_duration_axis,
 )
-from gcscope.report.charts.heap import event_end_s, floats, time_axis
+from gcscope.report.charts.heap import event_end_s, event_rows, floats, is_text, time_axis
 from gcscope.report.data import RunView
 from gcscope.report.downsample import m4_indices
 
@@ -49,7 +49,12 @@ def rates_chart(run: RunView, *, dpi: int):
     window. Allocation in the gap before collection n is heap_before(n) - heap_after(n-1),
     promotion is old-gen growth across a young pause: the definitions of the run's
     `allocation_rate_mb_s` and `promotion_rate_mb_s`, spread over time."""
-    events = run.events.filter(pl.col(model.UPTIME_S).is_not_null())
+    events = event_rows(
+        run,
+        [model.UPTIME_S, model.DURATION_MS, model.CATEGORY, model.KIND, model.HEAP_BEFORE_BYTES,
+         model.HEAP_AFTER_BYTES, model.OLD_BEFORE_BYTES, model.OLD_AFTER_BYTES],
+        pl.col(model.UPTIME_S).is_not_null(),
+    )
     pauses = events.filter(
         (pl.col(model.CATEGORY) == model.PAUSE) & pl.col(model.DURATION_MS).is_not_null()
     )
@@ -92,7 +97,7 @@ def rates_chart(run: RunView, *, dpi: int):
         steps(ax_alloc, _window_sums(t[1:], allocated, start, window, n) / lengths / MB, "#3182bd")
         old_before = floats(gcs, model.OLD_BEFORE_BYTES)[1:]
         old_after = floats(gcs, model.OLD_AFTER_BYTES)[1:]
-        young = (gcs[model.KIND].to_numpy() == "young")[1:]
+        young = is_text(gcs, model.KIND, "young")[1:]
         promoted = np.where(young, np.clip(old_after - old_before, 0, None), np.nan)
         if np.isfinite(promoted).any():
             promo = _window_sums(t[1:], promoted, start, window, n) / lengths / MB
@@ -157,8 +162,10 @@ def _first(value, fallback: float) -> float:
 def concurrent_chart(run: RunView, *, dpi: int):
     """Concurrent cycle durations per kind and allocation stalls (ZGC, Shenandoah, G1 marking).
     One legend below the chart, for both panels: the data may be anywhere."""
-    events = run.events.filter(
-        pl.col(model.UPTIME_S).is_not_null() & pl.col(model.DURATION_MS).is_not_null()
+    events = event_rows(
+        run,
+        [model.UPTIME_S, model.DURATION_MS, model.CATEGORY, model.KIND],
+        pl.col(model.UPTIME_S).is_not_null() & pl.col(model.DURATION_MS).is_not_null(),
     )
     cycles = events.filter(pl.col(model.CATEGORY) == model.CONCURRENT)
     stalls = events.filter(pl.col(model.CATEGORY) == model.STALL)
@@ -172,11 +179,11 @@ def concurrent_chart(run: RunView, *, dpi: int):
     axis = time_axis(run)
     columns = pixel_columns(fig)
     if cycles.height:
-        kinds = cycles[model.KIND].fill_null("cycle").to_numpy()
         t_all = floats(cycles, model.UPTIME_S)
         d_all = floats(cycles, model.DURATION_MS)
-        for kind in kind_order(list(set(kinds.tolist()))):
-            mask = kinds == kind
+        kinds = cycles[model.KIND].cast(pl.String).fill_null("cycle").unique().to_list()
+        for kind in kind_order(kinds):
+            mask = is_text(cycles, model.KIND, kind, null_as="cycle")
             keep = m4_indices(t_all[mask], d_all[mask], columns)
             # Few cycles read best joined (a trend); many would weave a solid ribbon.
             joined = keep.size <= 200

@@ -76,6 +76,20 @@ def floats(frame: pl.DataFrame, column: str) -> np.ndarray:
     return frame[column].cast(pl.Float64).to_numpy()
 
 
+def event_rows(run: RunView, columns: list[str], where: pl.Expr) -> pl.DataFrame:
+    """The run's events that `where` keeps, with only `columns`: a filter of the whole table
+    would copy every column (2 GB log: ~300 MB a chart)."""
+    return run.events.lazy().select(columns).filter(where).collect()
+
+
+def is_text(frame: pl.DataFrame, column: str, value: str, *, null_as: str | None = None) -> np.ndarray:
+    """Where a text column equals `value`, as a numpy bool array (nulls read as `null_as`). Not
+    `to_numpy() == value`: a text column as numpy is one Python string object a row (2 M
+    pauses: ~130 MB)."""
+    text = pl.col(column) if null_as is None else pl.col(column).cast(pl.String).fill_null(null_as)
+    return frame.select((text == value).fill_null(False)).to_series().to_numpy()
+
+
 def time_axis(run: RunView) -> TimeAxis:
     uptime = floats(run.events, model.UPTIME_S)
     time_ms = run.events[model.TIME].dt.epoch("ms").cast(pl.Float64).to_numpy()
@@ -154,8 +168,11 @@ def _number(value: Any) -> float | None:
 def heap_chart(run: RunView, *, dpi: int):
     """Heap used before and after each GC (the sawtooth), committed and max heap, the post-GC
     baseline points and the leak trend extended to where it reaches max heap."""
-    gcs = run.events.filter(
-        pl.col(model.HEAP_AFTER_BYTES).is_not_null() & pl.col(model.UPTIME_S).is_not_null()
+    gcs = event_rows(
+        run,
+        [model.UPTIME_S, model.DURATION_MS, model.HEAP_BEFORE_BYTES, model.HEAP_AFTER_BYTES,
+         model.HEAP_COMMITTED_BYTES, model.KIND, model.CATEGORY],
+        pl.col(model.HEAP_AFTER_BYTES).is_not_null() & pl.col(model.UPTIME_S).is_not_null(),
     )
     if gcs.height == 0:
         return "the log has no heap occupancy figures"
@@ -228,8 +245,6 @@ def heap_chart(run: RunView, *, dpi: int):
             label=max_label,
             zorder=2,
         )
-    kinds = gcs[model.KIND].fill_null("other").to_numpy()
-    categories = gcs[model.CATEGORY].fill_null(model.PAUSE).to_numpy()
     # Marking and other non-moving pauses move nothing: points for them would only scatter
     # noise over the sawtooth (their floor values are still drawn as baseline points when the
     # leak verdict used them).
@@ -245,7 +260,9 @@ def heap_chart(run: RunView, *, dpi: int):
     }
     order = kind_order(sorted({k for _, k in series}))
     for category, kind in sorted(series, key=lambda ck: (ck[0] != model.PAUSE, order.index(ck[1]))):
-        mask = (kinds == kind) & (categories == category)
+        mask = is_text(gcs, model.KIND, kind, null_as="other") & is_text(
+            gcs, model.CATEGORY, category, null_as=model.PAUSE
+        )
         keep = m4_indices(end[mask], after[mask], columns)
         common = kind in ("young", "other") or category != model.PAUSE
         ax.scatter(
@@ -414,7 +431,11 @@ def old_gen_chart(run: RunView, *, dpi: int):
 # --- metaspace -----------------------------------------------------------------------------------
 def metaspace_chart(run: RunView, *, dpi: int):
     """Metaspace used after each GC and committed: a class-loader leak shows as a rising line."""
-    rows = run.events.filter(pl.col(model.METASPACE_AFTER_BYTES).is_not_null())
+    rows = event_rows(
+        run,
+        [model.UPTIME_S, model.DURATION_MS, model.METASPACE_AFTER_BYTES, model.METASPACE_COMMITTED_BYTES],
+        pl.col(model.METASPACE_AFTER_BYTES).is_not_null(),
+    )
     if rows.height == 0:
         if logs_gc_star(run):
             return "the log has no metaspace figures (this JVM prints none for this collector)"

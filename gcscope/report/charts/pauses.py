@@ -20,7 +20,7 @@ from gcscope.report.charts._base import (
     pixel_columns,
     set_log_duration_axis,
 )
-from gcscope.report.charts.heap import floats, time_axis
+from gcscope.report.charts.heap import event_rows, floats, is_text, time_axis
 from gcscope.report.data import RunView
 from gcscope.report.downsample import m4_indices
 
@@ -34,11 +34,13 @@ MARKED_PERCENTILES = (
 
 
 def _pauses(run: RunView) -> pl.DataFrame:
-    return run.events.filter(
+    return event_rows(
+        run,
+        [model.UPTIME_S, model.DURATION_MS, model.KIND, model.CATEGORY],
         (pl.col(model.CATEGORY) == model.PAUSE)
         & pl.col(model.DURATION_MS).is_not_null()
-        & pl.col(model.UPTIME_S).is_not_null()
-    ).with_columns(pl.col(model.KIND).fill_null("other"))
+        & pl.col(model.UPTIME_S).is_not_null(),
+    ).with_columns(pl.col(model.KIND).cast(pl.String).fill_null("other"))
 
 
 # Kinds that are rare and bad news: drawn last, on top of the common ones, and larger.
@@ -59,12 +61,11 @@ def pauses_chart(run: RunView, *, dpi: int):
     threshold = run.pause_threshold_ms
     t_all = floats(pauses, model.UPTIME_S)
     d_all = floats(pauses, model.DURATION_MS)
-    kinds = pauses[model.KIND].to_numpy()
     stats = run.summary.get("pauses") or {}
     by_kind = stats.get("by_kind") or {}
     drawn = []
-    for kind in kind_order(list(set(kinds.tolist()))):
-        mask = kinds == kind
+    for kind in kind_order(pauses[model.KIND].unique().to_list()):
+        mask = is_text(pauses, model.KIND, kind)
         t, d = t_all[mask], d_all[mask]
         keep = m4_indices(t, d, columns, keep=d > threshold)
         count = (by_kind.get(kind) or {}).get("count", int(mask.sum()))
