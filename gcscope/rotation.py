@@ -11,7 +11,7 @@ import re
 # Files in a directory or archive that are certainly not GC logs.
 _NOT_LOGS = {
     ".json", ".md", ".parquet", ".csv", ".html", ".png", ".jpg", ".svg", ".class", ".jar",
-    ".java", ".py", ".hprof", ".xml", ".toml", ".yaml", ".yml", ".sh", ".pdf", ".jfr", ".tsv",
+    ".java", ".py", ".pyc", ".hprof", ".xml", ".toml", ".yaml", ".yml", ".sh", ".pdf", ".jfr", ".tsv",
 }
 
 _ROTATION_SUFFIX = re.compile(r"(?:\.\d+)?(?:\.current)?$")

@@ -7,12 +7,14 @@ Every log here is a real JVM's (sample_logs/, ../shared/corpus/), altered where 
 from __future__ import annotations
 
 import random
+import shutil
 from pathlib import Path
 
 import pytest
 
 from gcscope.errors import ExitStatus
 from gcscope.ingest import read_events
+from gcscope.rotation import may_be_log
 
 from .conftest import SAMPLE_LOGS
 
@@ -69,8 +71,10 @@ def test_no_real_log_is_taken_for_binary(corpus):
     from gcscope.ingest import DETECT_BYTES, _check_text
     from gcscope.ingest.sources import read_chunks, resolve
 
+    # the files a directory walk reads as logs (a .py beside the logs is compiled to
+    # __pycache__/*.pyc when a test imports it and bytecode is written)
     paths = [p for root in (SAMPLE_LOGS, corpus) for p in sorted(root.rglob("*"))
-             if p.is_file() and p.suffix not in (".json", ".md", ".py", ".tsv")]
+             if p.is_file() and may_be_log(p.name)]
     checked = 0
     for path in paths:
         for source in resolve([str(path)]):
@@ -153,3 +157,14 @@ def test_current_file_belongs_to_its_rotated_set_ordered_by_uptime(tmp_path):
         assert result.events.get_column(model.UPTIME_S).is_sorted()
         assert result.events.drop(model.SOURCE_FILE).equals(direct.events.drop(model.SOURCE_FILE))
         assert result.events.filter(pl.col(model.SOURCE_FILE).cast(pl.String).str.ends_with("gc.log.current")).height
+
+
+def test_compiled_python_beside_logs_is_not_read_as_a_log(tmp_path):
+    """A script kept with its logs (sample_logs/leak/record.py) leaves __pycache__/*.pyc behind
+    once imported: a directory's walk must not take it for a (binary) log."""
+    shutil.copy(SAMPLE_LOGS / "jdk17" / "g1-gc.log", tmp_path / "gc.log")
+    (tmp_path / "__pycache__").mkdir()
+    (tmp_path / "__pycache__" / "record.cpython-311.pyc").write_bytes(b"\xa7\r\r\n\x00\x00\x00\x00" * 64)
+    result = read_events([str(tmp_path)])
+    assert [f.file for f in result.parse.files] == [str(tmp_path / "gc.log")]
+    assert result.parse.skipped == []
