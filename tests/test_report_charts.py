@@ -472,3 +472,22 @@ def test_dense_heap_band_fills_the_columns_between_points() -> None:
     assert (low[11], high[11]) == pytest.approx((20.0, 30.0))
     points_only = column_envelope(x, y, 20)[0]
     assert points_only.size < 4
+
+
+@pytest.mark.parametrize("slice_points", [1, 2, 7, 64])
+def test_the_band_of_a_line_reduced_in_slices_is_the_band_reduced_whole(monkeypatch, slice_points) -> None:
+    """polyline_envelope bounds its memory by reducing long lines in slices: every segment,
+    including those joining two slices and those next to a gap, counts exactly as before."""
+    from gcscope.report import downsample
+
+    rng = np.random.default_rng(11)
+    x = np.cumsum(rng.uniform(0.0, 1.0, 500))
+    y = rng.normal(0.0, 10.0, 500)
+    y[[40, 41, 300]] = np.nan  # gaps
+    monkeypatch.setattr(downsample, "ENVELOPE_SLICE_POINTS", 10**9)
+    whole = downsample.polyline_envelope(x, y, 97)
+    monkeypatch.setattr(downsample, "ENVELOPE_SLICE_POINTS", slice_points)
+    sliced = downsample.polyline_envelope(x, y, 97)
+    assert whole[0].size > 50
+    for expected, got in zip(whole, sliced, strict=True):
+        np.testing.assert_array_equal(got, expected)

@@ -21,7 +21,7 @@ from gcscope.report.charts._base import (
     pixel_columns,
     set_log_duration_axis,
 )
-from gcscope.report.charts.heap import event_end_s, event_rows, floats, is_text, time_axis
+from gcscope.report.charts.heap import event_rows, floats, is_text, time_axis
 from gcscope.report.data import RunView
 from gcscope.report.downsample import m4_indices
 
@@ -49,22 +49,29 @@ def rates_chart(run: RunView, *, dpi: int):
     window. Allocation in the gap before collection n is heap_before(n) - heap_after(n-1),
     promotion is old-gen growth across a young pause: the definitions of the run's
     `allocation_rate_mb_s` and `promotion_rate_mb_s`, spread over time."""
-    events = event_rows(
+    timed = pl.col(model.UPTIME_S).is_not_null()
+    pauses = event_rows(
         run,
-        [model.UPTIME_S, model.DURATION_MS, model.CATEGORY, model.KIND, model.HEAP_BEFORE_BYTES,
-         model.HEAP_AFTER_BYTES, model.OLD_BEFORE_BYTES, model.OLD_AFTER_BYTES],
-        pl.col(model.UPTIME_S).is_not_null(),
+        [model.UPTIME_S, model.DURATION_MS],
+        timed & (pl.col(model.CATEGORY) == model.PAUSE) & pl.col(model.DURATION_MS).is_not_null(),
     )
-    pauses = events.filter(
-        (pl.col(model.CATEGORY) == model.PAUSE) & pl.col(model.DURATION_MS).is_not_null()
-    )
-    gcs = events.filter(
-        pl.col(model.HEAP_BEFORE_BYTES).is_not_null() & pl.col(model.HEAP_AFTER_BYTES).is_not_null()
+    gcs = event_rows(
+        run,
+        [model.UPTIME_S, model.KIND, model.HEAP_BEFORE_BYTES, model.HEAP_AFTER_BYTES,
+         model.OLD_BEFORE_BYTES, model.OLD_AFTER_BYTES],
+        timed & pl.col(model.HEAP_BEFORE_BYTES).is_not_null() & pl.col(model.HEAP_AFTER_BYTES).is_not_null(),
     )
     if pauses.height == 0 and gcs.height < 2:
         return "the log has neither pauses nor heap figures"
-    start = _first(run.summary.get("start_uptime_s"), float(events[model.UPTIME_S].min()))
-    end = _first(run.summary.get("end_uptime_s"), float(event_end_s(events).max()))
+    first_s, last_end_s = (
+        run.events.lazy().filter(timed)
+        .select(pl.col(model.UPTIME_S).min().alias("first_s"),
+                (pl.col(model.UPTIME_S) + pl.col(model.DURATION_MS).fill_null(0.0).fill_nan(0.0) / 1e3)
+                .max().alias("last_end_s"))
+        .collect().row(0)
+    )
+    start = _first(run.summary.get("start_uptime_s"), float(first_s))
+    end = _first(run.summary.get("end_uptime_s"), float(last_end_s))
     span = max(end - start, 1e-3)
     window = window_s_for(span)
     n = max(math.ceil(span / window), 1)
