@@ -32,6 +32,7 @@ import numpy as np
 import polars as pl
 
 from gcscope.analysis.metrics import end_expr
+from gcscope.analysis.texts import contains_any
 from gcscope.analysis.trend import (
     TrendFit,
     acceleration,
@@ -211,10 +212,9 @@ def _troughs(frame: pl.DataFrame, bins: int) -> pl.DataFrame:
     return frame.filter(pl.col(_T).is_in(t.tolist())).unique(_T, keep="first").sort(_T)
 
 
-def requested_expr() -> pl.Expr:
-    """Rows whose cause is a request (REQUESTED_CAUSES), not the heap's state."""
-    cause = pl.col(CAUSE).cast(pl.String).fill_null("").str.to_lowercase()
-    return pl.any_horizontal([cause.str.contains(c, literal=True) for c in REQUESTED_CAUSES])
+def requested_expr(events: pl.DataFrame) -> pl.Expr:
+    """Rows of `events` whose cause is a request (REQUESTED_CAUSES), not the heap's state."""
+    return contains_any(events, CAUSE, REQUESTED_CAUSES)
 
 
 def _fill_pct(frame: pl.DataFrame, heap_max: float) -> pl.Series:
@@ -316,7 +316,7 @@ def leak_verdict(
             *_VERDICT_COLUMNS,
             end_expr().alias(_T),
             baseline_kinds_expr().fill_null(False).alias("_base"),
-            ((pl.col(CATEGORY) == PAUSE) & whole_heap & ~requested_expr())
+            ((pl.col(CATEGORY) == PAUSE) & whole_heap & ~requested_expr(events))
             .fill_null(False)
             .alias(_STW_WHOLE),
             ((pl.col(CATEGORY) == CONCURRENT) | whole_heap).fill_null(False).alias(_WHOLE),

@@ -26,6 +26,7 @@ import polars as pl
 
 from gcscope.analysis import metrics
 from gcscope.analysis.leak import baseline_kinds_expr, heap_max_of, leak_verdict, requested_expr
+from gcscope.analysis.texts import contains_any
 from gcscope.analysis.trend import theil_sen
 from gcscope.config import Config, catalogue, default_config, severity_rank
 from gcscope.model import (
@@ -133,11 +134,7 @@ def matching(events: pl.DataFrame, match: Mapping[str, Iterable[str]]) -> pl.Dat
         if column in (CATEGORY, KIND):
             conditions.append(pl.col(column).is_in(values))
         else:
-            # on the column's few distinct texts, not on every row's (categorical: a row is a
-            # code; as strings, millions of rows would be copied to be compared)
-            texts = events.get_column(column).unique().drop_nulls().cast(pl.String).to_list()
-            hits = [text for text in texts if any(v.lower() in text.lower() for v in values)]
-            conditions.append(pl.col(column).is_in(hits))
+            conditions.append(contains_any(events, column, values))
     if not conditions:
         return events.clear()
     return events.filter(pl.any_horizontal(conditions).fill_null(False)).sort(UPTIME_S)
@@ -548,7 +545,7 @@ def full_gcs_in_open_cycles(events: pl.DataFrame) -> pl.DataFrame:
         .join(ends.rename({GC_ID: "_cycle"}), on="_cycle", how="left")
         .sort("_mark_s")
     )
-    fulls = timed.filter((pl.col(CATEGORY) == PAUSE) & (pl.col(KIND) == "full") & ~requested_expr()).collect()
+    fulls = timed.filter((pl.col(CATEGORY) == PAUSE) & (pl.col(KIND) == "full") & ~requested_expr(events)).collect()
     if fulls.height == 0:
         return events.clear()
     taken_over = (
