@@ -292,6 +292,9 @@ def test_gcs009_and_gcs012_fire_on_a_g1_heap_that_ran_out():
     assert found["GCS009"]["evidence"]["values"]["count"] == exhausted
     assert found["GCS009"]["severity"] == "error"
     assert found["GCS012"]["evidence"]["values"]["count"] == aborted
+    # said in G1's words, the CMS term in brackets
+    assert found["GCS012"]["message"].startswith(
+        f"{aborted} full GC(s) while concurrent marking ran (concurrent mode failure)")
 
 
 def test_gcs009_and_gcs012_quiet_on_a_steady_heap():

@@ -568,7 +568,10 @@ def concurrent_mode_failure(ctx: RunContext, params: Mapping[str, Any]) -> list[
     unnamed = inferred.join(named.select(key), on=key, how="anti", nulls_equal=True)
     found = pl.concat([named, unnamed]).sort(UPTIME_S)
     values = {"taken_over_from_cycle": inferred.height} if inferred.height else {}
-    return _count_rule(ctx, params, "GCS012", "concurrent mode failure(s)", found, values)
+    # G1 users know the event as a marking abort and a full GC, not by the CMS term
+    what = ("full GC(s) while concurrent marking ran (concurrent mode failure)"
+            if ctx.meta.get("collector") == "G1" else "concurrent mode failure(s)")
+    return _count_rule(ctx, params, "GCS012", what, found, values)
 
 
 # --- running them --------------------------------------------------------------------------------
