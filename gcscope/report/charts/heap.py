@@ -217,6 +217,7 @@ def heap_chart(run: RunView, *, dpi: int):
             zorder=1,
             label="heap used",
         )
+    del saw_t, saw_y  # twice the events each: let go before the other series take theirs
     # Committed is drawn over the max line: most runs commit their whole heap at start, and a
     # line hidden under another must not stand in the legend.
     max_label = f"max heap {heap_max / div:,.0f} {scale.unit}" if heap_max else None
@@ -224,9 +225,11 @@ def heap_chart(run: RunView, *, dpi: int):
     committed_is_max = bool(
         heap_max and finite_committed.size and np.all(np.abs(finite_committed - heap_max) < MB_TOL)
     )
+    any_committed = bool(finite_committed.size)
+    del finite_committed
     if committed_is_max:
         max_label = f"max heap = committed, {heap_max / div:,.0f} {scale.unit}"
-    elif finite_committed.size:
+    elif any_committed:
         keep = m4_indices(end, committed, columns)
         ax.step(
             axis.x(end[keep]),
