@@ -114,10 +114,9 @@ class ReportData:
 
     def runs(self) -> Iterator[RunView]:
         leak_by_run = _leak_by_run(self.result)
-        runs = self.result.get("runs") or []
-        for index, summary in enumerate(runs):
+        for index, summary in enumerate(self.result.get("runs") or []):
             run_id = int(summary.get(model.RUN_ID, index))
-            events = _run_events(self.events, run_id, only_run=len(runs) == 1)
+            events = _run_events(self.events, run_id)
             samples = None
             if self.samples is not None and self.samples.height:
                 samples = self.samples.filter(pl.col(model.RUN_ID) == run_id).sort(model.UPTIME_S)
@@ -133,13 +132,13 @@ class ReportData:
             )
 
 
-def _run_events(events: pl.DataFrame, run_id: int, *, only_run: bool) -> pl.DataFrame:
+def _run_events(events: pl.DataFrame, run_id: int) -> pl.DataFrame:
     """One run's events by uptime. The table as it is when it holds only that run in that
     order already (the reader's timeline order): a filtered and sorted copy of a 2 GB log's
     table is ~300 MB held for as long as its charts are drawn."""
     ids = events.get_column(model.RUN_ID)
     uptime = events.get_column(model.UPTIME_S)
-    if (only_run and ids.null_count() == 0 and ids.n_unique() <= 1 and ids.min() in (None, run_id)
+    if (ids.null_count() == 0 and (ids == run_id).all()
             and uptime.null_count() == 0 and uptime.is_sorted()):
         return events
     return events.filter(pl.col(model.RUN_ID) == run_id).sort(model.UPTIME_S)

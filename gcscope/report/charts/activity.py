@@ -9,6 +9,7 @@ import numpy as np
 import polars as pl
 
 from gcscope import model
+from gcscope.analysis.metrics import end_expr
 from gcscope.report.charts._base import (
     MB,
     THRESHOLD_COLOUR,
@@ -65,9 +66,7 @@ def rates_chart(run: RunView, *, dpi: int):
         return "the log has neither pauses nor heap figures"
     first_s, last_end_s = (
         run.events.lazy().filter(timed)
-        .select(pl.col(model.UPTIME_S).min().alias("first_s"),
-                (pl.col(model.UPTIME_S) + pl.col(model.DURATION_MS).fill_null(0.0).fill_nan(0.0) / 1e3)
-                .max().alias("last_end_s"))
+        .select(pl.col(model.UPTIME_S).min().alias("first_s"), end_expr().max().alias("last_end_s"))
         .collect().row(0)
     )
     start = _first(run.summary.get("start_uptime_s"), float(first_s))

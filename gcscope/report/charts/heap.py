@@ -79,7 +79,7 @@ def floats(frame: pl.DataFrame, column: str) -> np.ndarray:
 def event_rows(run: RunView, columns: list[str], where: pl.Expr) -> pl.DataFrame:
     """The run's events that `where` keeps, with only `columns`: a filter of the whole table
     would copy every column (2 GB log: ~300 MB a chart)."""
-    return run.events.lazy().filter(where).select(columns).collect()  # only these columns are copied
+    return run.events.lazy().filter(where).select(columns).collect()
 
 
 def is_text(frame: pl.DataFrame, column: str, value: str, *, null_as: str | None = None) -> np.ndarray:
